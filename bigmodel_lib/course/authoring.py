@@ -1,0 +1,98 @@
+"""Write and refresh chapter notebooks.
+
+Chapters are plain notebooks, edited in JupyterLab or written from a script with
+`markdown()`, `code()`, `parameters()` and `write_chapter()`. `refresh_outputs()` executes a
+chapter in place in a fresh kernel (profile `full` by default) so the committed notebook
+carries outputs from a real run, with execution counts in order and tidy progress output.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from textwrap import dedent
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def markdown(text: str):
+    import nbformat
+
+    return nbformat.v4.new_markdown_cell(dedent(text).strip("\n"))
+
+
+def code(text: str, tags: tuple[str, ...] = ()):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(dedent(text).strip("\n"))
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def parameters(text: str):
+    """The chapter's papermill `parameters` cell."""
+    return code(text, tags=("parameters",))
+
+
+def write_chapter(path: Path | str, cells: list) -> Path:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = KERNELSPEC
+    notebook.metadata["language_info"] = {"name": "python"}
+    path = Path(path)
+    nbformat.write(notebook, path)
+    return path
+
+
+def collapse_carriage_returns(text: str) -> str:
+    """Keep what a terminal would show: for each line, the text after its last carriage return."""
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def tidy_outputs(notebook, repo: Path) -> None:
+    """Drop progress-bar churn and this machine's paths from the stored outputs."""
+    home = str(Path.home())
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                output["text"] = _strip_paths(collapse_carriage_returns(output["text"]), repo, home)
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") and isinstance(value, str):
+                    output["data"][mime] = _strip_paths(value, repo, home)
+
+
+def _strip_paths(text: str, repo: Path, home: str) -> str:
+    text = text.replace(str(repo) + "/", "").replace(str(repo), ".")
+    text = re.sub(r"/[\w./-]*/site-packages/", "site-packages/", text)
+    return text.replace(home, "~")
+
+
+def refresh_outputs(chapter_path: Path | str, profile: str = "full", timeout: int = 3600) -> Path:
+    """Execute the notebook in place in a fresh kernel and save it with its outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from ..paths import repo_root
+
+    path = Path(chapter_path).resolve()
+    notebook = nbformat.read(path, as_version=4)
+    saved = dict(os.environ)
+    os.environ.update(BIGMODEL_PROFILE=profile, TF_CPP_MIN_LOG_LEVEL="3")
+    os.environ.setdefault("BIGMODEL_RESULTS_DIR", str(repo_root() / "build" / "results"))
+    try:
+        NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    tidy_outputs(notebook, repo_root())
+    notebook.metadata["kernelspec"] = KERNELSPEC
+    from ..io import atomic_write_text
+
+    atomic_write_text(path, nbformat.writes(notebook) + "\n")
+    return path

