@@ -36,7 +36,7 @@ def chapters_dir() -> Path:
 
 
 def all_chapters() -> list[Chapter]:
-    return [Chapter(path.stem, path) for path in sorted(chapters_dir().glob("[0-9][0-9]_*.ipynb"))]
+    return [Chapter(path.stem, path) for path in sorted(chapters_dir().glob("[0-9][0-9]*_*.ipynb"))]
 
 
 def select_chapters(spec: str | None) -> list[Chapter]:
