@@ -1,0 +1,577 @@
+"""Fine-tuning a pretrained encoder for text classification: data splits, strategies, training,
+saving and a `predict` helper that takes raw strings.
+
+    splits = sms_splits()                                  # deduplicated, stratified, fixed seed
+    enc, tok = load_encoder("hf")                          # or "ours" (chapter 05's BERT)
+    model = EncoderClassifier(enc, n_classes=2)
+    configure(model, "lora", r=8, alpha=16)                # probe | last_n | full | lora
+    data = tokenize_texts(tok, splits.train.text)          # list of token-id lists
+    report = train_classifier(model, data, splits.train.label, epochs=1, lr=1e-3)
+    logits = predict_logits(model, tokenize_texts(tok, splits.test.text))
+
+The encoder can be `transformers`' BertModel (or a `peft` model wrapping it) or our
+from-scratch `bigmodel_lib.models.bert.Bert`: `EncoderClassifier` mean-pools either.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .lora import apply_lora, count_parameters, merge_lora
+
+# --- data ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TextSplits:
+    """Train / validation / test tables with columns `text`, `label` (int) and maybe `domain`."""
+
+    name: str
+    classes: list[str]
+    train: object
+    val: object
+    test: object
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+
+def make_splits(df, name: str, classes: list[str], stratify: Sequence[str] = ("label",),
+                test_size: float = 0.2, val_size: float = 0.1, seed: int = 0) -> TextSplits:
+    """Drop duplicate texts *before* splitting (a duplicate in train and test is a leak), then
+    split once, stratified on `stratify`, with a fixed seed: every chapter sees the same test set."""
+    from sklearn.model_selection import train_test_split
+
+    df = df.drop_duplicates("text").reset_index(drop=True)
+    key = df[list(stratify)].astype(str).agg("|".join, axis=1)
+    rest, test = train_test_split(df, test_size=test_size, random_state=seed, stratify=key)
+    key_rest = rest[list(stratify)].astype(str).agg("|".join, axis=1)
+    train, val = train_test_split(rest, test_size=val_size / (1 - test_size), random_state=seed,
+                                  stratify=key_rest)
+    return TextSplits(name, classes, *(d.reset_index(drop=True) for d in (train, val, test)))
+
+
+def sms_splits(seed: int = 0) -> TextSplits:
+    """UCI SMS spam, label 1 = spam; 5,169 unique messages → 70% / 10% / 20%."""
+    from ..data import load_sms_spam
+
+    df = load_sms_spam()
+    df = df.assign(label=(df.label == "spam").astype(int))[["text", "label"]]
+    return make_splits(df, "sms_spam", ["ham", "spam"], seed=seed)
+
+
+def sentiment_splits(seed: int = 0) -> TextSplits:
+    """The 3,000 review sentences (label 1 = positive), stratified by domain and label."""
+    from ..data import load_sentiment_sentences
+
+    return make_splits(load_sentiment_sentences(), "sentiment", ["negative", "positive"],
+                       stratify=("domain", "label"), seed=seed)
+
+
+def tfidf_baseline(train_texts: Iterable[str], train_labels, C: float = 10.0):
+    """Word 1-2-gram TF-IDF + logistic regression: the cheap bar every fine-tuned model must beat."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+                         LogisticRegression(C=C, max_iter=2000))
+    return pipe.fit(list(train_texts), np.asarray(train_labels))
+
+
+# --- encoders -----------------------------------------------------------------------------
+
+
+def load_encoder(kind: str = "hf", device: torch.device | str | None = None):
+    """The pretrained all-MiniLM-L6-v2 encoder and a tokenizer function.
+
+    kind "hf": `transformers.AutoModel` (BertModel); "ours": chapter 05's from-scratch BERT.
+    Returns (encoder, tokenizer) where `tokenizer(texts, max_length)` gives token-id lists.
+    """
+    from ..data import minilm_dir
+
+    if kind == "hf":
+        import transformers
+
+        enc = transformers.AutoModel.from_pretrained(str(minilm_dir()))
+    elif kind == "ours":
+        from ..models.bert import load_minilm
+
+        enc, _ = load_minilm()
+    else:
+        raise ValueError(f"Unknown encoder kind {kind!r}: use 'hf' or 'ours'.")
+    if device is not None:
+        enc.to(device)
+    return enc, WordPieceTokenizer(minilm_dir() / "tokenizer.json")
+
+
+class WordPieceTokenizer:
+    """MiniLM's WordPiece tokenizer (the `tokenizers` library) returning unpadded id lists."""
+
+    def __init__(self, path: Path | str):
+        from tokenizers import Tokenizer
+
+        self.path = Path(path)
+        self.tok = Tokenizer.from_file(str(path))
+        self.tok.no_padding()
+        self.tok.no_truncation()
+        self.pad_id = self.tok.token_to_id("[PAD]") or 0
+
+    def __call__(self, texts: Iterable[str], max_length: int = 64) -> list[list[int]]:
+        ids = [e.ids for e in self.tok.encode_batch([str(t) for t in texts])]
+        # keep [CLS] ... and end with [SEP] when truncating
+        return [x if len(x) <= max_length else x[: max_length - 1] + x[-1:] for x in ids]
+
+
+def tokenize_texts(tokenizer: WordPieceTokenizer, texts: Iterable[str], max_length: int = 64) -> list[list[int]]:
+    return tokenizer(texts, max_length)
+
+
+def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad id lists to the longest one: ids (B, T) and attention mask (B, T)."""
+    T = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), T), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.as_tensor(s)
+        mask[i, : len(s)] = 1
+    return ids, mask
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool, seed: int = 0) -> list[np.ndarray]:
+    """Index batches of similar lengths (little padding); batch order shuffled when training."""
+    lengths = np.asarray(lengths)
+    if shuffle:
+        rng = np.random.default_rng(seed)
+        noisy = lengths + rng.random(len(lengths))  # random order among equal lengths
+        order = np.argsort(noisy, kind="stable")
+    else:
+        order = np.argsort(lengths, kind="stable")
+    batches = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+    if shuffle:
+        rng.shuffle(batches)
+    return batches
+
+
+# --- the model ------------------------------------------------------------------------------
+
+
+def _mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)  # (B, C)
+
+
+class EncoderClassifier(nn.Module):
+    """Pretrained encoder → mean pooling over real tokens → dropout → linear head (n_classes)."""
+
+    def __init__(self, encoder: nn.Module, n_classes: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        width = _hidden_size(encoder)
+        self.head = nn.Linear(width, n_classes)
+        self.n_classes = n_classes
+
+    def hidden_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # (B, T, C)
+        out = self.encoder(input_ids=ids, attention_mask=mask) if _is_hf(self.encoder) else self.encoder(ids, mask)
+        return out.last_hidden_state if hasattr(out, "last_hidden_state") else out
+
+    def embed(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # (B, C)
+        return _mean_pool(self.hidden_states(ids, mask), mask)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # (B, n_classes)
+        return self.head(self.dropout(self.embed(ids, mask)))
+
+
+def _is_hf(encoder: nn.Module) -> bool:
+    return hasattr(encoder, "config") and hasattr(encoder.config, "to_dict")
+
+
+def _hidden_size(encoder: nn.Module) -> int:
+    cfg = encoder.config
+    return int(getattr(cfg, "hidden_size", None) or cfg.n_embd)
+
+
+def _encoder_layers(encoder: nn.Module) -> nn.ModuleList:
+    """The list of transformer blocks, for HF BertModel, a peft wrapper, or our Bert."""
+    for name in ("layers", "encoder.layer", "base_model.model.encoder.layer"):
+        try:
+            mod = encoder.get_submodule(name)
+        except AttributeError:
+            continue
+        if isinstance(mod, nn.ModuleList):
+            return mod
+    raise ValueError("Could not find the encoder's list of layers (expected `layers` or `encoder.layer`).")
+
+
+STRATEGIES = ("probe", "last_n", "full", "lora")
+
+
+def configure(model: EncoderClassifier, strategy: str, last_n: int = 2, r: int = 8, alpha: float = 16.0,
+              target_modules: Sequence[str] = ("query", "value"), dropout: float = 0.0) -> EncoderClassifier:
+    """Choose what trains: the head always; plus nothing (probe), the last N blocks, everything,
+    or rank-r LoRA adapters on `target_modules` (our from-scratch LoRA)."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"Unknown strategy {strategy!r}; choose one of {STRATEGIES}.")
+    for p in model.parameters():
+        p.requires_grad_(strategy == "full")
+    if strategy == "last_n":
+        layers = _encoder_layers(model.encoder)
+        if not 1 <= last_n <= len(layers):
+            raise ValueError(f"last_n must be between 1 and {len(layers)}, got {last_n}.")
+        for layer in layers[-last_n:]:
+            for p in layer.parameters():
+                p.requires_grad_(True)
+    if strategy == "lora":
+        apply_lora(model.encoder, target_modules=target_modules, r=r, alpha=alpha, dropout=dropout)
+    for p in model.head.parameters():
+        p.requires_grad_(True)
+    return model
+
+
+def peft_lora(model: EncoderClassifier, r: int = 8, alpha: float = 16.0,
+              target_modules: Sequence[str] = ("query", "value"), dropout: float = 0.0) -> EncoderClassifier:
+    """The same adapters through Hugging Face `peft` (HF encoder only); the head stays trainable."""
+    import peft
+
+    cfg = peft.LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules))
+    model.encoder = peft.get_peft_model(model.encoder, cfg)
+    for p in model.head.parameters():
+        p.requires_grad_(True)
+    return model
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+class PeakMemory:
+    """Peak memory while the block runs, in MiB above where it started.
+
+    CUDA: the allocator's peak; otherwise the process's resident set size, sampled every 10 ms
+    in a background thread (so it includes Python and the allocator's slack: an upper bound).
+    """
+
+    def __init__(self, device: torch.device | str = "cpu", interval: float = 0.01):
+        self.device = torch.device(device)
+        self.interval = interval
+        self.peak_mib = 0.0
+
+    def __enter__(self) -> PeakMemory:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self._start = torch.cuda.memory_allocated(self.device)
+            return self
+        import psutil
+
+        self._proc = psutil.Process()
+        self._start = self._peak = self._proc.memory_info().rss
+        self._stop = threading.Event()
+
+        def sample() -> None:
+            while not self._stop.is_set():
+                self._peak = max(self._peak, self._proc.memory_info().rss)
+                time.sleep(self.interval)
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            peak = torch.cuda.max_memory_allocated(self.device)
+        else:
+            self._stop.set()
+            self._thread.join()
+            peak = max(self._peak, self._proc.memory_info().rss)
+        self.peak_mib = (peak - self._start) / 2**20
+
+
+# --- training and inference ---------------------------------------------------------------------
+
+
+class SavedActivations:
+    """Bytes of the tensors autograd saves for the backward pass (the activation memory).
+
+    Uses `torch.autograd.graph.saved_tensors_hooks`; shared storages count once per step.
+    Exact and device-independent, unlike RSS: a frozen layer saves nothing it does not need.
+    """
+
+    def __init__(self):
+        self.step_bytes = 0
+        self.peak_bytes = 0
+        self._seen: set[int] = set()
+
+    def pack(self, t: torch.Tensor):
+        try:
+            key = t.untyped_storage().data_ptr()
+            size = t.untyped_storage().nbytes()
+        except (RuntimeError, NotImplementedError):
+            key, size = id(t), t.numel() * t.element_size()
+        if key not in self._seen:
+            self._seen.add(key)
+            self.step_bytes += size
+        return t
+
+    def end_step(self) -> None:
+        self.peak_bytes = max(self.peak_bytes, self.step_bytes)
+        self.step_bytes = 0
+        self._seen.clear()
+
+    def hooks(self):
+        return torch.autograd.graph.saved_tensors_hooks(self.pack, lambda t: t)
+
+
+@dataclass
+class TrainReport:
+    steps: int
+    seconds: float
+    peak_mib: float          # measured: CUDA allocator peak, or RSS growth on CPU
+    activation_mib: float    # largest step's saved activations
+    state_mib: float         # weights + gradients + AdamW's two moments (float32)
+    losses: list[float]
+    trainable: int
+    total: int
+
+    @property
+    def training_mib(self) -> float:
+        """Weights + gradients + optimizer state + activations: the memory a step needs."""
+        return self.state_mib + self.activation_mib
+
+
+def train_classifier(model: EncoderClassifier, ids: Sequence[Sequence[int]], labels, *, epochs: float = 1.0,
+                     steps: int | None = None, lr: float = 1e-4, batch_size: int = 16, weight_decay: float = 0.01, warmup: float = 0.1,
+                     device: torch.device | str = "cpu", seed: int = 0, pad_id: int = 0,
+                     progress: bool = True, desc: str = "train") -> TrainReport:
+    """AdamW on the trainable parameters, linear warm-up then linear decay, gradient clipping at 1.
+
+    `epochs` may be fractional (e.g. 0.5 = half the batches); `steps`, when given, overrides it,
+    so strategies can share one step budget.
+    """
+    from tqdm.auto import tqdm
+
+    device = torch.device(device)
+    labels = torch.tensor(np.asarray(labels), dtype=torch.long)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("Nothing to train: every parameter is frozen. Call configure() first.")
+    counts = count_parameters(model)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    lengths = [len(s) for s in ids]
+    if steps is not None:
+        epochs = steps / int(np.ceil(len(ids) / batch_size))
+    n_epochs = int(np.ceil(epochs))
+    plan = [b for e in range(n_epochs) for b in length_batches(lengths, batch_size, True, seed + e)]
+    total = max(1, int(round(epochs * len(plan) / n_epochs)))
+    plan = plan[:total]
+    warm = max(1, int(warmup * total))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    model.to(device).train()
+    losses: list[float] = []
+    acts = SavedActivations()
+    with PeakMemory(device) as mem:
+        start = time.perf_counter()
+        for batch in tqdm(plan, desc=desc, disable=not progress, mininterval=1.0):
+            x, mask = pad_batch([ids[i] for i in batch], pad_id)
+            with acts.hooks():
+                logits = model(x.to(device), mask.to(device))
+                loss = nn.functional.cross_entropy(logits, labels[batch].to(device))
+            acts.end_step()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        seconds = time.perf_counter() - start
+    model.eval()
+    state = 4 * (counts["total"] + 3 * counts["trainable"]) / 2**20
+    return TrainReport(len(plan), seconds, mem.peak_mib, acts.peak_bytes / 2**20, state, losses,
+                       counts["trainable"], counts["total"])
+
+
+@torch.no_grad()
+def predict_logits(model: EncoderClassifier, ids: Sequence[Sequence[int]], batch_size: int = 64,
+                   device: torch.device | str = "cpu", pad_id: int = 0, progress: bool = False) -> np.ndarray:
+    """Logits (N, n_classes) in the original order (batches are formed by length for speed)."""
+    from tqdm.auto import tqdm
+
+    model.to(device).eval()
+    out = np.zeros((len(ids), model.n_classes), dtype=np.float64)
+    for batch in tqdm(length_batches([len(s) for s in ids], batch_size, False), disable=not progress,
+                      desc="predict", mininterval=1.0):
+        x, mask = pad_batch([ids[i] for i in batch], pad_id)
+        out[batch] = model(x.to(device), mask.to(device)).double().cpu().numpy()
+    return out
+
+
+@torch.no_grad()
+def embed_texts(model: EncoderClassifier, ids: Sequence[Sequence[int]], batch_size: int = 64,
+                device: torch.device | str = "cpu", pad_id: int = 0, progress: bool = False) -> np.ndarray:
+    """Mean-pooled sentence embeddings (N, C) from the (frozen) encoder, original order."""
+    from tqdm.auto import tqdm
+
+    model.to(device).eval()
+    out = None
+    for batch in tqdm(length_batches([len(s) for s in ids], batch_size, False), disable=not progress,
+                      desc="embed", mininterval=1.0):
+        x, mask = pad_batch([ids[i] for i in batch], pad_id)
+        e = model.embed(x.to(device), mask.to(device)).double().cpu().numpy()
+        if out is None:
+            out = np.zeros((len(ids), e.shape[1]))
+        out[batch] = e
+    return out
+
+
+def fit_probe(model: EncoderClassifier, features: np.ndarray, labels, C: float = 1.0) -> EncoderClassifier:
+    """Linear probe: logistic regression on frozen embeddings, copied into the model's head.
+
+    For two classes sklearn learns one weight vector w; the head's logits [0, w·x + b] give the
+    same softmax probabilities."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=C, max_iter=3000).fit(features, np.asarray(labels))
+    with torch.no_grad():
+        w, b = torch.as_tensor(clf.coef_, dtype=model.head.weight.dtype), torch.as_tensor(clf.intercept_)
+        if model.n_classes == 2 and w.shape[0] == 1:
+            w = torch.cat([torch.zeros_like(w), w])
+            b = torch.cat([torch.zeros_like(b), b])
+        model.head.weight.copy_(w)
+        model.head.bias.copy_(b.to(model.head.bias.dtype))
+    for p in model.encoder.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+# --- saving, loading, predicting ----------------------------------------------------------------
+
+
+def save_classifier(model: EncoderClassifier, tokenizer: WordPieceTokenizer, folder: Path | str,
+                    classes: Sequence[str], max_length: int = 64) -> Path:
+    """model.safetensors (adapters merged into the weights) + config.json + tokenizer.json."""
+    import shutil
+
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    encoder = model.encoder
+    if hasattr(encoder, "merge_and_unload"):  # a peft model: fold the adapters in
+        encoder = encoder.merge_and_unload()
+        model.encoder = encoder
+    merge_lora(encoder)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    # our LoRALinear keeps the merged weight under `.base.`; store plain Linear names
+    state = {k.replace(".base.", "."): v for k, v in state.items() if not k.endswith(("lora_A", "lora_B"))}
+    save_file(state, str(folder / "model.safetensors"))
+    if _is_hf(encoder):
+        enc_cfg = {"kind": "hf", "config": encoder.config.to_dict()}
+    else:
+        enc_cfg = {"kind": "ours", "config": encoder.config.as_dict()}
+    meta = {"encoder": enc_cfg, "n_classes": model.n_classes, "classes": list(classes), "max_length": max_length}
+    (folder / "config.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    shutil.copyfile(tokenizer.path, folder / "tokenizer.json")
+    return folder
+
+
+def load_classifier(folder: Path | str, device: torch.device | str = "cpu"):
+    """Rebuild a saved classifier from its folder alone: (model, tokenizer, meta)."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    meta = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    if meta["encoder"]["kind"] == "hf":
+        import transformers
+
+        cfg = transformers.BertConfig.from_dict(meta["encoder"]["config"])
+        encoder = transformers.BertModel(cfg, add_pooling_layer=_has_pooler(folder))
+    else:
+        from ..models.bert import Bert, BertConfig
+
+        encoder = Bert(BertConfig(**meta["encoder"]["config"]))
+    model = EncoderClassifier(encoder, meta["n_classes"])
+    model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
+    return model.to(device).eval(), WordPieceTokenizer(folder / "tokenizer.json"), meta
+
+
+def _has_pooler(folder: Path) -> bool:
+    from safetensors import safe_open
+
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
+        return any(k.startswith("encoder.pooler.") for k in f.keys())  # noqa: SIM118
+
+
+def predict(model: EncoderClassifier, tokenizer: WordPieceTokenizer, texts: Sequence[str] | str,
+            classes: Sequence[str], max_length: int = 64, device: torch.device | str = "cpu") -> list[dict]:
+    """Raw strings in, one {"text", "label", "confidence"} dict per string out."""
+    if isinstance(texts, str):
+        texts = [texts]
+    logits = predict_logits(model, tokenizer(texts, max_length), device=device)
+    probs = torch.softmax(torch.as_tensor(logits), dim=1).numpy()
+    return [{"text": t, "label": classes[int(p.argmax())], "confidence": float(p.max())}
+            for t, p in zip(texts, probs, strict=True)]
+
+
+# --- one strategy, end to end ---------------------------------------------------------------
+
+
+@dataclass
+class StrategyResult:
+    name: str
+    model: EncoderClassifier
+    seconds: float          # training wall time (probe: embedding the training set + the fit)
+    trainable: int
+    total: int
+    training_mib: float     # weights + grads + optimizer state + activations
+    peak_mib: float         # measured peak (CUDA allocator, or RSS growth on CPU)
+    val_logits: np.ndarray
+    test_logits: np.ndarray
+    losses: list[float]
+
+
+def run_strategy(strategy: str, encoder: nn.Module, tokens: dict[str, list], labels: dict[str, np.ndarray], *,
+                 steps: int, lr: float, batch_size: int = 16, device: torch.device | str = "cpu", seed: int = 0,
+                 r: int = 8, alpha: float = 16.0, last_n: int = 2, n_classes: int = 2,
+                 progress: bool = True) -> StrategyResult:
+    """Fine-tune a fresh copy of `encoder` with `strategy` (probe, last_n, full, lora, peft) on
+    `tokens["train"]` for `steps` batches, then predict logits for `val` and `test`."""
+    import copy
+
+    torch.manual_seed(seed)
+    model = EncoderClassifier(copy.deepcopy(encoder), n_classes)
+    if strategy == "probe":
+        for p in model.encoder.parameters():
+            p.requires_grad_(False)
+        with PeakMemory(device) as mem:
+            start = time.perf_counter()
+            feats = embed_texts(model, tokens["train"], device=device, progress=progress)
+            fit_probe(model, feats, labels["train"])
+            seconds = time.perf_counter() - start
+        counts = count_parameters(model)
+        trainable = model.head.weight.numel() + model.head.bias.numel()
+        state = 4 * (counts["total"] + 3 * trainable) / 2**20
+        result = StrategyResult(strategy, model, seconds, trainable, counts["total"], state, mem.peak_mib,
+                                None, None, [])
+    else:
+        if strategy == "peft":
+            peft_lora(model, r=r, alpha=alpha)
+        else:
+            configure(model, strategy, last_n=last_n, r=r, alpha=alpha)
+        rep = train_classifier(model, tokens["train"], labels["train"], steps=steps, lr=lr, batch_size=batch_size,
+                               device=device, seed=seed, progress=progress, desc=strategy)
+        result = StrategyResult(strategy, model, rep.seconds, rep.trainable, rep.total, rep.training_mib,
+                                rep.peak_mib, None, None, rep.losses)
+    result.val_logits = predict_logits(model, tokens["val"], device=device)
+    result.test_logits = predict_logits(model, tokens["test"], device=device)
+    return result

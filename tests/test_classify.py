@@ -1,0 +1,93 @@
+"""Fine-tuning plumbing: fixed deduplicated splits, strategies, training, save/reload, predict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bigmodel_lib.finetuning import classify as C
+from bigmodel_lib.finetuning.lora import LoRALinear, count_parameters
+
+transformers = pytest.importorskip("transformers")
+
+
+def test_splits_are_deduplicated_disjoint_stratified_and_fixed():
+    s = C.sentiment_splits()
+    again = C.sentiment_splits()
+    assert list(s.test.text) == list(again.test.text)
+    parts = [set(s.train.text), set(s.val.text), set(s.test.text)]
+    assert not (parts[0] & parts[2]) and not (parts[1] & parts[2]) and not (parts[0] & parts[1])
+    assert sum(s.sizes().values()) == 3000 - 18  # 18 duplicate sentences dropped first
+    for d in ("imdb", "amazon", "yelp"):
+        share = (s.test.domain == d).mean()
+        assert abs(share - 1 / 3) < 0.01
+    sms = C.sms_splits()
+    assert abs(sms.train.label.mean() - sms.test.label.mean()) < 0.005
+
+
+def _tiny_encoder():
+    torch.manual_seed(0)
+    cfg = transformers.BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
+                                  intermediate_size=64, max_position_embeddings=64)
+    return transformers.BertModel(cfg)
+
+
+def test_strategies_train_what_they_say():
+    enc = _tiny_encoder()
+    head = 32 * 2 + 2
+    model = C.configure(C.EncoderClassifier(enc, 2), "probe")
+    assert count_parameters(model)["trainable"] == head
+    import copy
+
+    model = C.configure(C.EncoderClassifier(copy.deepcopy(enc), 2), "last_n", last_n=1)
+    layer = sum(p.numel() for p in enc.encoder.layer[-1].parameters())
+    assert count_parameters(model)["trainable"] == layer + head
+    model = C.configure(C.EncoderClassifier(copy.deepcopy(enc), 2), "lora", r=4)
+    assert count_parameters(model)["trainable"] == 3 * 2 * 4 * (32 + 32) + head
+    assert sum(isinstance(m, LoRALinear) for m in model.modules()) == 6
+    with pytest.raises(ValueError, match="strategy"):
+        C.configure(C.EncoderClassifier(copy.deepcopy(enc), 2), "everything")
+
+
+def test_training_lowers_the_loss_and_frozen_layers_save_fewer_activations(tmp_path):
+    s = C.sentiment_splits()
+    tok = C.WordPieceTokenizer(__import__("bigmodel_lib.data", fromlist=["minilm_dir"]).minilm_dir() / "tokenizer.json")
+    ids = tok(s.train.text[:64], 32)
+    y = s.train.label.to_numpy()[:64]
+    import copy
+
+    enc = _tiny_encoder()
+    full = C.configure(C.EncoderClassifier(copy.deepcopy(enc), 2), "full")
+    rep_full = C.train_classifier(full, ids, y, epochs=6, lr=3e-3, batch_size=16, progress=False)
+    assert np.mean(rep_full.losses[-4:]) < np.mean(rep_full.losses[:4])
+    top = C.configure(C.EncoderClassifier(copy.deepcopy(enc), 2), "last_n", last_n=1)
+    rep_top = C.train_classifier(top, ids, y, steps=2, lr=1e-3, batch_size=16, progress=False)
+    assert rep_top.steps == 2
+    assert 0 < rep_top.activation_mib < rep_full.activation_mib
+    assert rep_top.state_mib < rep_full.state_mib
+
+    # save -> load -> identical logits and predictions from raw strings
+    folder = C.save_classifier(full, tok, tmp_path / "clf", classes=["neg", "pos"], max_length=32)
+    assert {p.name for p in folder.iterdir()} == {"model.safetensors", "config.json", "tokenizer.json"}
+    again, tok2, meta = C.load_classifier(folder)
+    test_ids = tok(s.test.text[:20], 32)
+    np.testing.assert_allclose(C.predict_logits(again, tok2(s.test.text[:20], 32)),
+                               C.predict_logits(full, test_ids), atol=1e-6)
+    out = C.predict(again, tok2, ["great!", "awful"], meta["classes"], meta["max_length"])
+    assert [o["label"] in ("neg", "pos") for o in out] == [True, True] and 0.5 <= out[0]["confidence"] <= 1
+
+
+def test_lora_model_saves_merged(tmp_path):
+    enc = _tiny_encoder()
+    model = C.configure(C.EncoderClassifier(enc, 2), "lora", r=2)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, LoRALinear):
+                torch.nn.init.normal_(m.lora_B, std=0.1)
+    ids = [[101, 2023, 2003, 102], [101, 7592, 102]]
+    before = C.predict_logits(model, ids)
+    tok = C.WordPieceTokenizer(__import__("bigmodel_lib.data", fromlist=["minilm_dir"]).minilm_dir() / "tokenizer.json")
+    again, _, _ = C.load_classifier(C.save_classifier(model, tok, tmp_path / "m", ["a", "b"]))
+    np.testing.assert_allclose(C.predict_logits(again, ids), before, atol=1e-5)
+    assert not any(isinstance(m, LoRALinear) for m in again.modules())
