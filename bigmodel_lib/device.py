@@ -43,7 +43,9 @@ def torch_devices() -> list[dict]:
 
     rows = [{"framework": "torch", "device": "cpu", "name": "CPU", "threads": torch.get_num_threads()}]
     for i in range(torch.cuda.device_count()):
-        rows.append({"framework": "torch", "device": f"cuda:{i}", "name": torch.cuda.get_device_name(i), "threads": None})
+        rows.append(
+            {"framework": "torch", "device": f"cuda:{i}", "name": torch.cuda.get_device_name(i), "threads": None}
+        )
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         rows.append({"framework": "torch", "device": "mps", "name": "Apple GPU", "threads": None})
     return rows
@@ -55,7 +57,12 @@ def tensorflow_devices() -> list[dict]:
     import tensorflow as tf
 
     return [
-        {"framework": "tensorflow", "device": d.name.replace("/physical_device:", "").lower(), "name": d.device_type, "threads": None}
+        {
+            "framework": "tensorflow",
+            "device": d.name.replace("/physical_device:", "").lower(),
+            "name": d.device_type,
+            "threads": None,
+        }
         for d in tf.config.list_physical_devices()
     ]
 

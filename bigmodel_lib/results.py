@@ -80,9 +80,8 @@ def recorded(chapter: str | None = None):
         figures = _current.figures
     else:
         figures = load_results(chapter)["figures"]
-    return pd.DataFrame(
-        [{"figure": k, "value": v["value"], "note": v.get("note", "")} for k, v in figures.items()]
-    ).set_index("figure")
+    rows = [{"figure": k, "value": v["value"], "note": v.get("note", "")} for k, v in figures.items()]
+    return pd.DataFrame(rows, columns=["figure", "value", "note"], dtype=object).set_index("figure")
 
 
 def load_results(chapter: str, directory: Path | None = None) -> dict:

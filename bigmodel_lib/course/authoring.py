@@ -86,7 +86,9 @@ def refresh_outputs(chapter_path: Path | str, profile: str = "full", timeout: in
     os.environ.update(BIGMODEL_PROFILE=profile, TF_CPP_MIN_LOG_LEVEL="3")
     os.environ.setdefault("BIGMODEL_RESULTS_DIR", str(repo_root() / "build" / "results"))
     try:
-        NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
     finally:
         os.environ.clear()
         os.environ.update(saved)

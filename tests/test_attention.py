@@ -1,0 +1,161 @@
+"""Our attention, positional encodings, norms and GELU against PyTorch, transformers and Keras."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from bigmodel_lib.models.attention import (
+    LayerKVCache,
+    LayerNorm,
+    MultiHeadSelfAttention,
+    RMSNorm,
+    apply_rotary,
+    causal_mask,
+    gelu_exact,
+    gelu_tanh,
+    merge_heads,
+    scaled_dot_product_attention,
+    sinusoidal_positions,
+    split_heads,
+)
+
+
+@pytest.fixture
+def qkv():
+    g = torch.Generator().manual_seed(0)
+    return tuple(torch.randn(2, 3, 7, 16, generator=g) for _ in range(3))
+
+
+def test_sdpa_matches_torch(qkv):
+    q, k, v = qkv
+    ours = scaled_dot_product_attention(q, k, v)
+    assert torch.allclose(ours, F.scaled_dot_product_attention(q, k, v), atol=1e-5)
+
+
+def test_causal_sdpa_matches_torch(qkv):
+    q, k, v = qkv
+    ours, w = scaled_dot_product_attention(q, k, v, is_causal=True, return_weights=True)
+    assert torch.allclose(ours, F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-5)
+    assert torch.all(w.triu(diagonal=1) == 0)  # nothing from the future
+    assert torch.allclose(w.sum(-1), torch.ones(2, 3, 7))
+
+
+def test_boolean_and_additive_masks_agree(qkv):
+    q, k, v = qkv
+    keep = causal_mask(7)
+    additive = torch.zeros(7, 7).masked_fill(~keep, float("-inf"))
+    a = scaled_dot_product_attention(q, k, v, mask=keep)
+    b = scaled_dot_product_attention(q, k, v, mask=additive)
+    assert torch.allclose(a, b, atol=1e-6)
+    assert torch.allclose(a, F.scaled_dot_product_attention(q, k, v, attn_mask=keep), atol=1e-5)
+
+
+def test_causal_mask_bottom_right_for_cache():
+    m = causal_mask(2, 5)
+    assert m.tolist() == [[True, True, True, True, False], [True, True, True, True, True]]
+    with pytest.raises(ValueError):
+        causal_mask(5, 2)
+
+
+def test_heads_round_trip():
+    x = torch.randn(2, 5, 12)
+    h = split_heads(x, 3)
+    assert h.shape == (2, 3, 5, 4)
+    assert torch.equal(merge_heads(h), x)
+
+
+def test_mha_scratch_equals_fused_and_cache():
+    torch.manual_seed(0)
+    mha = MultiHeadSelfAttention(32, 4).eval()
+    x = torch.randn(2, 9, 32)
+    fused = mha(x)
+    mha.use_sdpa = False
+    scratch = mha(x)
+    assert torch.allclose(fused, scratch, atol=1e-5)
+    # the same outputs computed in pieces with a cache: prefill 5, then 1, then 3
+    mha.use_sdpa = True
+    cache = LayerKVCache()
+    pieces = [mha(x[:, :5], cache), mha(x[:, 5:6], cache), mha(x[:, 6:], cache)]
+    assert torch.allclose(torch.cat(pieces, dim=1), fused, atol=1e-5)
+
+
+def test_mha_matches_torch_multihead_attention():
+    torch.manual_seed(0)
+    ours = MultiHeadSelfAttention(32, 4).eval()
+    ref = torch.nn.MultiheadAttention(32, 4, batch_first=True).eval()
+    with torch.no_grad():
+        ref.in_proj_weight.copy_(ours.c_attn.weight)
+        ref.in_proj_bias.copy_(ours.c_attn.bias)
+        ref.out_proj.weight.copy_(ours.c_proj.weight)
+        ref.out_proj.bias.copy_(ours.c_proj.bias)
+    x = torch.randn(2, 6, 32)
+    expected, _ = ref(x, x, x, attn_mask=~causal_mask(6), need_weights=False)
+    assert torch.allclose(ours(x), expected, atol=1e-5)
+
+
+def test_mha_matches_keras_with_same_weights():
+    pytest.importorskip("keras")
+    from bigmodel_lib.keras_models.attention import keras_mha_from_torch
+
+    torch.manual_seed(0)
+    ours = MultiHeadSelfAttention(32, 4).eval()
+    x = torch.randn(2, 6, 32)
+    layer = keras_mha_from_torch(ours)
+    xn = x.numpy()
+    for causal in (True, False):
+        ours.causal = causal
+        expected = np.asarray(layer(xn, xn, use_causal_mask=causal))
+        assert np.abs(ours(x).detach().numpy() - expected).max() < 1e-5
+
+
+def test_sinusoidal_matches_transformers():
+    d = pytest.importorskip("transformers.models.distilbert.modeling_distilbert")
+    ref = torch.empty(50, 16)
+    d.create_sinusoidal_embeddings(50, 16, ref)
+    # DistilBERT puts the sines in the first half's even slots too: same formula, same layout
+    assert torch.allclose(sinusoidal_positions(50, 16), ref, atol=1e-5)
+
+
+def test_rotary_matches_transformers_and_is_relative():
+    llama = pytest.importorskip("transformers.models.llama.modeling_llama")
+    torch.manual_seed(0)
+    q, k = torch.randn(1, 2, 6, 8), torch.randn(1, 2, 6, 8)
+    pos = torch.arange(6)
+    rq, rk = apply_rotary(q, k, pos)
+    inv_freq = 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8))
+    angles = torch.cat([pos[:, None] * inv_freq] * 2, dim=-1)
+    eq, ek = llama.apply_rotary_pos_emb(q, k, angles.cos()[None], angles.sin()[None])
+    assert torch.allclose(rq, eq, atol=1e-5) and torch.allclose(rk, ek, atol=1e-5)
+    # the score between positions (m, n) depends only on m - n
+    a, b = torch.randn(1, 1, 1, 8), torch.randn(1, 1, 1, 8)
+    s1 = (apply_rotary(a, b, torch.tensor([3]))[0] * apply_rotary(a, b, torch.tensor([1]))[1]).sum()
+    s2 = (apply_rotary(a, b, torch.tensor([10]))[0] * apply_rotary(a, b, torch.tensor([8]))[1]).sum()
+    assert math.isclose(s1.item(), s2.item(), rel_tol=1e-4, abs_tol=1e-5)
+
+
+def test_norms_match_torch():
+    torch.manual_seed(0)
+    x = torch.randn(4, 5, 24) * 3 + 1
+    ln, ref = LayerNorm(24), torch.nn.LayerNorm(24)
+    with torch.no_grad():
+        ln.weight.uniform_(0.5, 1.5)
+        ln.bias.uniform_(-1, 1)
+        ref.weight.copy_(ln.weight)
+        ref.bias.copy_(ln.bias)
+    assert torch.allclose(ln(x), ref(x), atol=1e-5)
+    rms, rref = RMSNorm(24, eps=1e-6), torch.nn.RMSNorm(24, eps=1e-6)
+    with torch.no_grad():
+        rms.weight.uniform_(0.5, 1.5)
+        rref.weight.copy_(rms.weight)
+    assert torch.allclose(rms(x), rref(x), atol=1e-5)
+    assert LayerNorm(24, bias=False).bias is None
+
+
+def test_gelu_matches_torch():
+    x = torch.linspace(-6, 6, 1001)
+    assert torch.allclose(gelu_exact(x), F.gelu(x), atol=1e-6)
+    assert torch.allclose(gelu_tanh(x), F.gelu(x, approximate="tanh"), atol=1e-6)
+    assert (gelu_exact(x) - gelu_tanh(x)).abs().max() < 1e-3  # the approximation is close

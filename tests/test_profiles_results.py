@@ -1,0 +1,55 @@
+import json
+
+import pytest
+
+import bigmodel_lib as bml
+from bigmodel_lib.io import atomic_path, atomic_write_text
+
+
+def test_profile_comes_from_environment(monkeypatch):
+    monkeypatch.setenv("BIGMODEL_PROFILE", "smoke")
+    assert bml.default_profile() == "smoke"
+    monkeypatch.delenv("BIGMODEL_PROFILE")
+    assert bml.default_profile() == "full"
+
+
+def test_unknown_profile_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("BIGMODEL_PROFILE", "fast")
+    with pytest.raises(ValueError, match="smoke, full"):
+        bml.default_profile()
+
+
+def test_by_profile():
+    assert bml.by_profile("smoke", smoke=1, full=2) == 1
+    assert bml.by_profile("full", smoke=1, full=2) == 2
+
+
+def test_record_writes_results_json(results_dir):
+    import numpy as np
+
+    bml.start_chapter("99_example", "smoke")
+    bml.record("accuracy", np.float32(0.5))
+    bml.record("losses", np.array([1.0, 0.5]), note="per epoch")
+    stored = json.loads((results_dir / "99_example.json").read_text())
+    assert stored["profile"] == "smoke"
+    assert stored["figures"]["accuracy"]["value"] == 0.5
+    assert stored["figures"]["losses"] == {"value": [1.0, 0.5], "note": "per epoch"}
+    assert list(bml.recorded().index) == ["accuracy", "losses"]
+
+
+def test_pick_device_defaults_to_cpu_here(monkeypatch):
+    monkeypatch.delenv("BIGMODEL_DEVICE", raising=False)
+    assert bml.pick_device().type in {"cpu", "cuda", "mps"}
+    with pytest.raises(ValueError, match="Unknown device"):
+        bml.pick_device("tpu")
+
+
+def test_atomic_write_keeps_old_content_on_failure(tmp_path):
+    target = tmp_path / "state.json"
+    atomic_write_text(target, "good")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed mid-write")
+    assert target.read_text() == "good"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
