@@ -17,7 +17,7 @@ from bigmodel_lib.training.trainer import (
     enable_activation_checkpointing,
     make_optimizer,
 )
-from tests._tiny_lm import FixedBatches, TinyLM, one_thread, shakespeare_tokens
+from tests._training_fixtures import FixedBatches, one_thread, shakespeare_tokens, tiny_gpt
 
 QUIET = dict(progress=False, eval_batches=2)
 single_thread = pytest.fixture(autouse=True, scope="module")(one_thread)
@@ -36,7 +36,7 @@ def windows(tokens, block_size=16, seed=0):
 
 def tiny(tokens, seed=0, **kwargs):
     torch.manual_seed(seed)
-    return TinyLM(tokens[1], **kwargs)
+    return tiny_gpt(tokens[1], **kwargs)
 
 
 def test_schedule_matches_torch_schedulers():
