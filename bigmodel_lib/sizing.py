@@ -265,29 +265,33 @@ def count_safetensors_parameters(path: Path | str, skip: tuple[str, ...] = ("pos
     return sum(math.prod(shape) for name, shape in safetensors_shapes(path).items() if not any(s in name for s in skip))
 
 
-def gguf_shapes(path: Path | str) -> dict[str, tuple[int, ...]]:
+def gguf_reader(path_or_reader):
+    """A `gguf.GGUFReader` for a path (reading the header takes seconds: pass a reader to reuse it)."""
+    from gguf import GGUFReader
+
+    return path_or_reader if isinstance(path_or_reader, GGUFReader) else GGUFReader(str(path_or_reader))
+
+
+def gguf_shapes(path: Path | str | Any) -> dict[str, tuple[int, ...]]:
     """Tensor name → logical shape in PyTorch order, read without de-quantising.
 
     GGUF lists dimensions fastest-varying first (ggml's ne[0] = columns), the reverse of
     PyTorch's (rows, columns), so the shape is reversed here: `token_embd.weight` reads
     (576, 49152) in the file and (49152, 576) here.
     """
-    from gguf import GGUFReader
-
-    reader = GGUFReader(str(path))
+    reader = gguf_reader(path)
     return {t.name: tuple(int(n) for n in reversed(t.shape.tolist())) for t in reader.tensors}
 
 
-def count_gguf_parameters(path: Path | str) -> int:
+def count_gguf_parameters(path: Path | str | Any) -> int:
     """Logical parameters (elements) stored in a GGUF file, whatever their quantisation."""
     return sum(math.prod(shape) for shape in gguf_shapes(path).values())
 
 
-def llama_arch_from_gguf(path: Path | str) -> LlamaArch:
-    """Read a Llama-family architecture from a GGUF file's metadata; tied if it stores no output matrix."""
-    from gguf import GGUFReader
-
-    reader = GGUFReader(str(path))
+def llama_arch_from_gguf(path: Path | str | Any) -> LlamaArch:
+    """Read a Llama-family architecture from a GGUF file's metadata (a path or a GGUFReader);
+    tied if the file stores no separate output matrix."""
+    reader = gguf_reader(path)
     arch = reader.fields["general.architecture"].contents()
 
     def field(key: str):
@@ -428,6 +432,19 @@ def chinchilla_optimal(compute_flops: float, tokens_per_param: float = CHINCHILL
     """Compute-optimal (N, D) for a budget C = 6·N·D with D = k·N: N = √(C / 6k), D = k·N."""
     n = math.sqrt(compute_flops / (6.0 * tokens_per_param))
     return n, tokens_per_param * n
+
+
+def chinchilla_fit_optimal(compute_flops: float) -> tuple[float, float]:
+    """(N, D) minimising `chinchilla_loss` at C = 6·N·D: N = G·(C/6)^(β/(α+β)), G = (αA/βB)^(1/(α+β)).
+
+    Approach 3's published fit puts the optimum at more tokens per parameter than the paper's
+    Approaches 1–2 (≈20); Besiroglu et al. 2024 ("Chinchilla scaling: a replication attempt") discuss why.
+    """
+    fit = CHINCHILLA_FIT
+    a, b = fit["alpha"], fit["beta"]
+    g = (a * fit["A"] / (b * fit["B"])) ** (1 / (a + b))
+    n = g * (compute_flops / 6) ** (b / (a + b))
+    return n, compute_flops / (6 * n)
 
 
 def chinchilla_loss(n_params: float, n_tokens: float) -> float:

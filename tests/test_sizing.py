@@ -74,7 +74,7 @@ def test_real_minilm_checkpoint():
 def test_real_smollm2_gguf():
     from bigmodel_lib.data import smollm2_gguf
 
-    path = smollm2_gguf()
+    path = sizing.gguf_reader(smollm2_gguf())  # read the header once
     shapes = sizing.gguf_shapes(path)
     assert shapes["token_embd.weight"] == (49152, 576)  # reversed from the file's (576, 49152)
     assert shapes["blk.0.attn_k.weight"] == (192, 576)  # 3 KV heads × 64
@@ -117,6 +117,12 @@ def test_chinchilla():
     n, d = sizing.chinchilla_optimal(6 * 70e9 * 1.4e12)
     assert math.isclose(n, 70e9, rel_tol=1e-9) and math.isclose(d, 1.4e12, rel_tol=1e-9)
     assert sizing.chinchilla_loss(70e9, 1.4e12) < sizing.chinchilla_loss(280e9, 0.35e12)  # Chinchilla beats Gopher
+    for c in (1e19, 1e23):  # the closed-form optimum of the fit is the minimum of an IsoFLOP sweep
+        n_fit, d_fit = sizing.chinchilla_fit_optimal(c)
+        assert math.isclose(6 * n_fit * d_fit, c)
+        sizes = [n_fit * 10 ** (k / 1000) for k in range(-500, 501)]
+        best = min(sizes, key=lambda n: sizing.chinchilla_loss(n, c / (6 * n)))
+        assert math.isclose(best, n_fit, rel_tol=0.003)
 
 
 def test_training_cost():

@@ -82,6 +82,22 @@ def cmd_course_refresh(args) -> int:
     return 0
 
 
+def cmd_course_student(args) -> int:
+    from .student import write_student_edition
+
+    written = write_student_edition(args.out)
+    print(f"student edition: {len(written)} chapters in {Path(args.out) / 'chapters'}")
+    return 0
+
+
+def cmd_course_site(args) -> int:
+    from .course_site import build_site
+
+    index = build_site(args.out)
+    print(f"course site: {index}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bigmodel", description="The bigmodel-course command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
     refresh.add_argument("--profile", choices=("smoke", "full"), default="full")
     refresh.set_defaults(func=cmd_course_refresh)
+    student = course.add_parser("student", help="write the student edition: solutions stubbed, outputs cleared")
+    student.add_argument("--out", default="build/student")
+    student.set_defaults(func=cmd_course_student)
+    site = course.add_parser("site", help="build the static course site from the committed chapters")
+    site.add_argument("--out", default="build/site")
+    site.set_defaults(func=cmd_course_site)
     return parser
 
 
