@@ -91,3 +91,19 @@ def test_lora_model_saves_merged(tmp_path):
     again, _, _ = C.load_classifier(C.save_classifier(model, tok, tmp_path / "m", ["a", "b"]))
     np.testing.assert_allclose(C.predict_logits(again, ids), before, atol=1e-5)
     assert not any(isinstance(m, LoRALinear) for m in again.modules())
+
+
+def test_our_bert_and_transformers_give_the_same_classifier_embeddings():
+    """`EncoderClassifier` on chapter 05's from-scratch BERT equals it on transformers' BertModel."""
+    pytest.importorskip("bigmodel_lib.models.bert")
+    hf, tok = C.load_encoder("hf")
+    ours, _ = C.load_encoder("ours")
+    ids = tok(["Free entry in 2 a wkly comp to win FA Cup final tkts", "Ok lar... Joking wif u oni..."], 32)
+    x, mask = C.pad_batch(ids)
+    a = C.EncoderClassifier(hf.eval(), 2).eval()
+    b = C.EncoderClassifier(ours.eval(), 2).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(b.embed(x, mask), a.embed(x, mask), atol=1e-4, rtol=1e-4)
+    # LoRA by name works on ours too: query/value projections in every layer
+    C.configure(b, "lora", r=8, alpha=16)
+    assert count_parameters(b)["trainable"] == 6 * 2 * 8 * (384 + 384) + 384 * 2 + 2
