@@ -15,7 +15,7 @@ export BIGMODEL_DATA_MIRROR ?= $(wildcard $(abspath ../shared/data))
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: install course test unit notebooks nbval lab doctor data-verify lint clean
+.PHONY: install course site student test lab doctor data-verify lint clean
 
 install: $(STAMP)
 
@@ -30,6 +30,13 @@ $(STAMP): pyproject.toml
 
 course: install
 	$(BIN)/bigmodel course run --profile full --out build/course
+	$(BIN)/bigmodel course site --out build/site
+
+site: install
+	$(BIN)/bigmodel course site --out build/site
+
+student: install
+	$(BIN)/bigmodel course student --out build/student
 
 test: install
 	HF_HUB_OFFLINE=1 BIGMODEL_PROFILE=smoke $(BIN)/python -m pytest -n $(JOBS) --dist load tests

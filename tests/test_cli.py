@@ -38,3 +38,13 @@ def test_unknown_chapter_is_reported(capsys):
 
 def test_chapter_selection_by_number():
     assert [c.name for c in select_chapters("00")] == ["00_setup"]
+
+
+def test_student_edition_is_written(tmp_path):
+    result = bigmodel("course", "student", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in (tmp_path / "chapters").glob("*.ipynb"))
+    assert written == sorted(c.path.name for c in select_chapters(None))
+    for path in (tmp_path / "chapters").glob("*.ipynb"):
+        text = path.read_text()
+        assert "### BEGIN SOLUTION" not in text and '"outputs": []' in text

@@ -1,0 +1,75 @@
+"""Run a code listing as a book prints it, and show what it raises instead of crashing.
+
+    outcome = run_listing(PRINTED_LISTING)            # ListingOutcome(error_type='ValueError', line=6, ...)
+    fixed = edit_listing(PRINTED_LISTING, {"Input(shape=(None,))": "Input(shape=(64,))"})
+    print(listing_diff(PRINTED_LISTING, fixed))
+
+The error is caught and kept (type, message, the line of the listing that raised it), so a
+notebook can show the real message, explain it, fix one thing and run again.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import traceback
+from dataclasses import dataclass, field
+
+LISTING_FILENAME = "<listing>"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass
+class ListingOutcome:
+    error_type: str | None  # "ValueError", or None when the listing ran to the end
+    message: str
+    line: int | None  # 1-based line of the listing that raised
+    code: str  # that line's text
+    namespace: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_type is None
+
+    def summary(self) -> str:
+        if self.ok:
+            return "ran to the end without an error"
+        first = self.message.strip().splitlines()[0] if self.message.strip() else ""
+        return f"line {self.line}: {self.code.strip()}\n  → {self.error_type}: {first}"
+
+
+def run_listing(source: str, namespace: dict | None = None) -> ListingOutcome:
+    """Execute `source` in `namespace` (a fresh dict by default); catch and describe the first error."""
+    namespace = {"__name__": "__listing__"} if namespace is None else namespace
+    lines = source.splitlines()
+    try:
+        exec(compile(source, LISTING_FILENAME, "exec"), namespace)
+    except Exception as error:  # noqa: BLE001 - the point is to show whatever the listing raises
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == LISTING_FILENAME]
+        line = frames[-1].lineno if frames else None
+        code = lines[line - 1] if line else ""
+        return ListingOutcome(type(error).__name__, ANSI.sub("", str(error)), line, code, namespace)
+    return ListingOutcome(None, "", None, "", namespace)
+
+
+def numbered(source: str, mark: int | None = None) -> str:
+    """The listing with line numbers, an arrow on line `mark` (the one that raised)."""
+    lines = source.splitlines()
+    width = len(str(len(lines)))
+    return "\n".join(f"{'→' if i == mark else ' '} {i:>{width}} | {line}".rstrip() for i, line in enumerate(lines, 1))
+
+
+def edit_listing(source: str, replacements: dict[str, str]) -> str:
+    """Apply exact text replacements; each `old` must occur exactly once (so a fix is unambiguous)."""
+    for old, new in replacements.items():
+        count = source.count(old)
+        if count != 1:
+            raise ValueError(f"{old!r} occurs {count} times in the listing; a fix must name exactly one place.")
+        source = source.replace(old, new)
+    return source
+
+
+def listing_diff(before: str, after: str) -> str:
+    """A unified diff of two versions of a listing: the fix, line by line."""
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), "before", "after", lineterm="", n=0)
+    return "\n".join(diff)

@@ -1,0 +1,106 @@
+"""Real pretrained weights for the from-scratch models, loaded fast.
+
+SmolLM2-135M-Instruct ships here only as a 4-bit GGUF file. transformers can read it
+(`from_pretrained(folder, gguf_file=name)`), de-quantising every tensor to fp32, which takes
+tens of seconds. `smollm2_dequantized_dir()` does that once and keeps the result in the
+project cache (`<cache>/smollm2_dequantized/<sha256 of the GGUF>/`: model.safetensors,
+config.json, tokenizer files), written atomically, so later loads take seconds.
+
+    model, tokenizer = load_smollm2()              # our Llama, from the cached fp32 weights
+    ref, tokenizer = load_smollm2_reference()      # transformers' LlamaForCausalLM, same weights
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import torch
+
+from ..paths import cache_dir
+
+CACHE_NAME = "smollm2_dequantized"
+
+
+def smollm2_dequantized_dir(progress: bool = True) -> Path:
+    """The cache folder with SmolLM2's de-quantised fp32 weights; built on first use
+    (de-quantising the GGUF through transformers), keyed by the GGUF's sha256."""
+    from ..data import sha256_of, smollm2_gguf
+
+    gguf = smollm2_gguf()
+    digest = sha256_of(gguf)
+    final = cache_dir() / CACHE_NAME / digest[:16]
+    if (final / "source.json").is_file():
+        return final
+    if progress:
+        print(f"De-quantising {gguf.name} to fp32 once (about a minute); later loads use the cache.")
+    started = time.time()
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # The weights are plain fp32 now: drop the GGUF marker so the folder loads as a normal checkpoint.
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.hf_quantizer = None
+    model.config.name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct (de-quantised from Q4_1 GGUF)"
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = final.parent / f".{final.name}.{os.getpid()}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        model.save_pretrained(partial, safe_serialization=True)
+        tokenizer.save_pretrained(partial)
+        source = {"gguf": gguf.name, "sha256": digest, "seconds": round(time.time() - started, 1)}
+        (partial / "source.json").write_text(json.dumps(source, indent=2), encoding="utf-8")
+        try:
+            os.replace(partial, final)  # atomic: the folder appears complete or not at all
+        except OSError:
+            if not (final / "source.json").is_file():  # not a concurrent writer's finished copy
+                raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return final
+
+
+def load_smollm2_tokenizer():
+    """SmolLM2's tokenizer (transformers), with its chat template."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(smollm2_dequantized_dir())
+
+
+def load_smollm2_reference(device: torch.device | str | None = None):
+    """transformers' `LlamaForCausalLM` with SmolLM2-135M-Instruct's de-quantised fp32
+    weights (eval mode), and its tokenizer."""
+    from transformers import AutoModelForCausalLM
+
+    folder = smollm2_dequantized_dir()
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    if device is not None:
+        model.to(device)
+    return model, load_smollm2_tokenizer()
+
+
+def load_smollm2(device: torch.device | str | None = None, dtype: torch.dtype = torch.float32):
+    """Our from-scratch `Llama` with SmolLM2-135M-Instruct's weights (eval mode), and the
+    tokenizer. Reads the cached safetensors directly: no transformers model is built."""
+    from safetensors.torch import load_file
+
+    from .llama import Llama, LlamaConfig, load_hf_state_dict
+
+    folder = smollm2_dequantized_dir()
+    config = LlamaConfig.from_hf(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+    with torch.device("meta"):
+        model = Llama(config)  # no time spent on random init: every tensor comes from the file
+    model = model.to_empty(device="cpu")
+    if config.tie_embeddings:
+        model.lm_head.weight = model.tok_emb.weight
+    load_hf_state_dict(model, load_file(str(folder / "model.safetensors")))
+    model = model.to(dtype).eval()
+    if device is not None:
+        model.to(device)
+    return model, load_smollm2_tokenizer()

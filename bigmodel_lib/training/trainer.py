@@ -1,0 +1,425 @@
+"""One readable training loop for every chapter that trains a model.
+
+    trainer = Trainer(model, data, TrainConfig(max_steps=2000, lr=1e-3), out_dir="build/ch07/run")
+    result = trainer.fit()                # or fit(resume=True) after an interruption
+    plot_curves(result.history, result.evals)
+
+`model(x, y)` must return `(logits, loss)` (the nanoGPT convention) and `data` must have
+`get_batch(split, batch_size, generator=None) -> (x, y)` (e.g. `TokenWindows`), plus
+`state_dict()/load_state_dict()` if its position should survive a resume.
+
+One optimizer step = `grad_accum` micro-batches of `batch_size` sequences (per process):
+forward under autocast → loss / grad_accum → backward; then unscale → clip → AdamW step →
+LR schedule step. The same code runs on CPU, CUDA and MPS, and under DistributedDataParallel
+when `torch.distributed` is initialised (see `distributed.py`).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from .checkpoint import latest_step, load_checkpoint, save_checkpoint, unwrap_model
+from .schedules import WarmupCosine
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+METRIC_FIELDS = ["kind", "step", "loss", "val", "lr", "grad_norm", "tokens_per_s"]
+
+
+@dataclass
+class TrainConfig:
+    max_steps: int = 2000
+    batch_size: int = 12  # sequences per micro-batch, per process
+    grad_accum: int = 1  # micro-batches per optimizer step
+    lr: float = 1e-3  # peak learning rate
+    min_lr_ratio: float = 0.1  # cosine decays to lr * min_lr_ratio
+    warmup_steps: int = 100
+    weight_decay: float = 0.1  # on matrices only (see make_optimizer)
+    betas: tuple[float, float] = (0.9, 0.95)
+    grad_clip: float | None = 1.0  # max global gradient norm; None = no clipping
+    precision: str = "fp32"  # "fp32", "bf16" (autocast, any device) or "fp16" (CUDA, with GradScaler)
+    compile: bool = False  # torch.compile the model
+    activation_checkpointing: bool = False  # recompute each block's activations in backward
+    eval_every: int = 250  # evaluate every N steps (and at the end); 0 = only at the end
+    eval_batches: int = 20
+    eval_batch_size: int | None = None  # defaults to batch_size
+    eval_at_start: bool = False
+    eval_seed: int = 1234  # evaluation draws the same batches every time
+    early_stopping_patience: int | None = None  # stop after N evaluations without improvement
+    early_stopping_min_delta: float = 0.0
+    checkpoint_every: int | None = None  # steps between checkpoints (needs out_dir); the last step is always saved
+    keep_checkpoints: int = 2
+    log_every: int = 10  # progress-bar refresh (steps)
+    progress: bool = True
+    desc: str = "train"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}.")
+        if self.max_steps < 1 or self.batch_size < 1 or self.grad_accum < 1:
+            raise ValueError("max_steps, batch_size and grad_accum must be at least 1.")
+
+
+@dataclass
+class TrainResult:
+    history: list[dict]  # one row per optimizer step: step, loss, lr, grad_norm, tokens_per_s
+    evals: list[dict]  # one row per evaluation: step, train, val
+    steps: int
+    tokens: int  # training tokens seen (all processes)
+    train_seconds: float  # time in training steps (evaluation excluded)
+    wall_seconds: float
+    stopped_early: bool = False
+    config: dict = field(default_factory=dict)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.train_seconds if self.train_seconds > 0 else float("nan")
+
+    @property
+    def final_val(self) -> float:
+        return self.evals[-1]["val"] if self.evals else float("nan")
+
+    @property
+    def best_val(self) -> float:
+        return min((e["val"] for e in self.evals), default=float("nan"))
+
+    @property
+    def losses(self) -> list[float]:
+        return [row["loss"] for row in self.history]
+
+
+def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float, betas=(0.9, 0.95), device_type: str = "cpu"):
+    """AdamW with weight decay on matrices (≥2-D: linear and embedding weights) only.
+
+    Biases and LayerNorm gains are 1-D; decaying them towards zero only hurts.
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=device_type == "cuda")
+
+
+def autocast_context(device: torch.device, precision: str):
+    """`torch.autocast` for bf16/fp16, or a no-op for fp32."""
+    if precision == "fp32":
+        return nullcontext()
+    if precision == "fp16" and device.type != "cuda":
+        raise ValueError(f"fp16 training needs CUDA (with a gradient scaler); on {device.type} use precision='bf16'.")
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def enable_activation_checkpointing(model: torch.nn.Module, block_class_names: tuple[str, ...] = ("Block",)) -> int:
+    """Make every transformer block recompute its activations during backward.
+
+    Saves the memory of all intermediate activations inside a block for one extra forward
+    pass. Only active when gradients are being computed. Returns the number of blocks wrapped.
+    """
+    from torch.utils.checkpoint import checkpoint
+
+    wrapped = 0
+    for module in model.modules():
+        if type(module).__name__ in block_class_names and not getattr(module, "_checkpointed", False):
+            original = module.forward
+
+            def forward(*args, _original=original, **kwargs):
+                if torch.is_grad_enabled():
+                    return checkpoint(_original, *args, use_reentrant=False, **kwargs)
+                return _original(*args, **kwargs)
+
+            module.forward = forward
+            module._checkpointed = True
+            wrapped += 1
+    if wrapped == 0:
+        raise ValueError(f"No module of class {block_class_names} found to checkpoint; pass block_class_names=(...).")
+    return wrapped
+
+
+def _distributed():
+    """(is_distributed, rank, world_size)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return True, torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return False, 0, 1
+
+
+def _mean_over_ranks(value: torch.Tensor) -> float:
+    if _distributed()[0]:
+        value = value.detach().clone()
+        torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.SUM)
+        value /= torch.distributed.get_world_size()
+    return float(value)
+
+
+@torch.no_grad()
+def estimate_loss(
+    model: torch.nn.Module,
+    data,
+    *,
+    batch_size: int,
+    batches: int = 20,
+    seed: int = 1234,
+    device: torch.device | None = None,
+    precision: str = "fp32",
+    splits: tuple[str, ...] = ("train", "val"),
+) -> dict[str, float]:
+    """Mean loss over `batches` batches per split, drawn with a fixed seed (same batches each call)."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = {}
+    for split in splits:
+        generator = torch.Generator().manual_seed(seed)
+        total = torch.zeros((), device=device)
+        for _ in range(batches):
+            x, y = data.get_batch(split, batch_size, generator=generator)
+            with autocast_context(device, precision):
+                _, loss = model(x, y)
+            total += loss.float()
+        out[split] = _mean_over_ranks(total / batches)
+    model.train(was_training)
+    return out
+
+
+class Trainer:
+    """Train `model` on batches from `data` as `config` says; see the module docstring."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        data,
+        config: TrainConfig,
+        *,
+        device: torch.device | str | None = None,
+        out_dir: Path | str | None = None,
+        callbacks: tuple[Callable[[Trainer, dict], None], ...] = (),
+    ):
+        from ..device import pick_device
+
+        self.config = config
+        self.device = torch.device(device) if device is not None else pick_device()
+        self.model = model.to(self.device)
+        self.data = data
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.callbacks = tuple(callbacks)
+        self.distributed, self.rank, self.world_size = _distributed()
+        if config.activation_checkpointing:
+            enable_activation_checkpointing(self.model)
+        self.optimizer = make_optimizer(self.model, config.lr, config.weight_decay, config.betas, self.device.type)
+        # a run shorter than the warm-up just warms up (smoke runs)
+        schedule = WarmupCosine(min(config.warmup_steps, config.max_steps), config.max_steps, config.min_lr_ratio)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, schedule)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
+        self.train_model = self.model
+        if self.distributed:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.train_model = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        if config.compile:
+            self.train_model = torch.compile(self.train_model)
+        self.step = 0
+        self.evals: list[dict] = []
+        self._best, self._bad_evals = math.inf, 0
+        self._writer = None
+
+    # ---- one optimizer step -------------------------------------------------------------
+    def forward_backward(self) -> tuple[torch.Tensor, int]:
+        """Accumulate gradients over `grad_accum` micro-batches; returns (mean loss, tokens)."""
+        cfg = self.config
+        self.train_model.train()
+        loss_sum = torch.zeros((), device=self.device)
+        tokens = 0
+        for micro in range(cfg.grad_accum):
+            x, y = self.data.get_batch("train", cfg.batch_size)  # (B, T), (B, T)
+            last = micro == cfg.grad_accum - 1
+            # DDP: all-reduce gradients only after the last micro-batch
+            sync = self.train_model.no_sync() if self.distributed and not last else nullcontext()
+            with sync:
+                with autocast_context(self.device, cfg.precision):
+                    _, loss = self.train_model(x, y)
+                    loss = loss / cfg.grad_accum  # so the summed gradient is the mean over micro-batches
+                self.scaler.scale(loss).backward()
+            loss_sum += loss.detach().float()
+            tokens += x.numel() * self.world_size
+        return loss_sum, tokens
+
+    def optimizer_step(self) -> tuple[float, float]:
+        """Unscale → clip → AdamW step → schedule step; returns (lr used, gradient norm)."""
+        grad_norm = float("nan")
+        if self.config.grad_clip is not None:
+            self.scaler.unscale_(self.optimizer)
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip))
+        lr = self.scheduler.get_last_lr()[0]
+        self.scaler.step(self.optimizer)  # skips the step if fp16 gradients overflowed
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.step += 1
+        return lr, grad_norm
+
+    def train_step(self) -> dict:
+        t0 = time.perf_counter()
+        loss_sum, tokens = self.forward_backward()
+        lr, grad_norm = self.optimizer_step()
+        loss_value = _mean_over_ranks(loss_sum)  # the global batch's loss
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+        return {"step": self.step, "loss": loss_value, "lr": lr, "grad_norm": grad_norm,
+                "tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds}
+
+    def evaluate(self) -> dict:
+        cfg = self.config
+        losses = estimate_loss(self.train_model, self.data, batch_size=cfg.eval_batch_size or cfg.batch_size,
+                               batches=cfg.eval_batches, seed=cfg.eval_seed, device=self.device,
+                               precision=cfg.precision)
+        row = {"step": self.step, **losses}
+        self.evals.append(row)
+        return row
+
+    # ---- the loop -----------------------------------------------------------------------
+    def fit(self, resume: bool = False) -> TrainResult:
+        from tqdm.auto import tqdm
+
+        cfg = self.config
+        start_wall = time.perf_counter()
+        if resume:
+            self.resume()
+        self._open_logs()
+        history: list[dict] = []
+        stopped_early = False
+        if cfg.eval_at_start and self.step == 0:
+            self._log_eval(self.evaluate())
+        bar = tqdm(total=cfg.max_steps, initial=self.step, desc=cfg.desc, disable=not cfg.progress or self.rank != 0,
+                   dynamic_ncols=True)
+        try:
+            while self.step < cfg.max_steps:
+                row = self.train_step()
+                history.append(row)
+                self._log_train(row)
+                bar.update(1)
+                if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
+                    recent = history[-cfg.log_every:]
+                    tok_s = sum(r["tokens"] for r in recent) / sum(r["seconds"] for r in recent)
+                    bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{tok_s:,.0f}", refresh=False)
+                for callback in self.callbacks:
+                    callback(self, row)
+                last = self.step == cfg.max_steps
+                if last or (cfg.eval_every and self.step % cfg.eval_every == 0):
+                    evaluation = self.evaluate()
+                    self._log_eval(evaluation)
+                    bar.set_postfix(loss=f"{row['loss']:.3f}", val=f"{evaluation['val']:.3f}", refresh=False)
+                    stopped_early = self._should_stop(evaluation["val"])
+                if self.out_dir is not None and (last or stopped_early or (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0)):
+                    self.save()
+                if stopped_early:
+                    break
+        finally:
+            bar.close()
+            self._close_logs()
+        # the first step includes one-off costs (compilation, allocator warm-up): leave it out of speed
+        timed = history[1:] if len(history) > 1 else history
+        return TrainResult(
+            history=history, evals=list(self.evals), steps=self.step,
+            tokens=sum(r["tokens"] for r in history),
+            train_seconds=sum(r["seconds"] for r in timed) * (len(history) / max(1, len(timed))),
+            wall_seconds=time.perf_counter() - start_wall, stopped_early=stopped_early,
+            config=asdict(cfg),
+        )
+
+    def _should_stop(self, val: float) -> bool:
+        if val < self._best - self.config.early_stopping_min_delta:
+            self._best, self._bad_evals = val, 0
+        else:
+            self._bad_evals += 1
+        patience = self.config.early_stopping_patience
+        return patience is not None and self._bad_evals >= patience
+
+    # ---- checkpoints --------------------------------------------------------------------
+    def save(self) -> None:
+        if self.rank == 0:
+            save_checkpoint(self.out_dir / "checkpoints", model=self.model, step=self.step, optimizer=self.optimizer,
+                            scheduler=self.scheduler, scaler=self.scaler, data=self.data,
+                            extra={"evals": self.evals, "best": self._best, "bad_evals": self._bad_evals},
+                            keep=self.config.keep_checkpoints)
+        if self.distributed:
+            torch.distributed.barrier()
+
+    def resume(self) -> bool:
+        """Load the newest checkpoint in out_dir, if there is one; True if it did."""
+        if self.out_dir is None or latest_step(self.out_dir / "checkpoints") is None:
+            return False
+        info = load_checkpoint(self.out_dir / "checkpoints", model=self.model, optimizer=self.optimizer,
+                               scheduler=self.scheduler, scaler=self.scaler, data=self.data)
+        self.step = info["step"]
+        self.evals = list(info["extra"].get("evals", []))
+        self._best = info["extra"].get("best", math.inf)
+        self._bad_evals = info["extra"].get("bad_evals", 0)
+        return True
+
+    # ---- logs ---------------------------------------------------------------------------
+    def _open_logs(self) -> None:
+        self._csv = None
+        if self.out_dir is None or self.rank != 0:
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / "metrics.csv"
+        if self.step == 0:
+            path.unlink(missing_ok=True)
+        elif path.exists():  # resumed: drop rows logged after the checkpoint, they will be redone
+            with open(path, newline="", encoding="utf-8") as handle:
+                rows = [r for r in csv.DictReader(handle) if int(r["step"]) <= self.step]
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=METRIC_FIELDS)
+                writer.writeheader()
+                writer.writerows(rows)
+        new = not path.exists()
+        self._csv_file = open(path, "a", newline="", encoding="utf-8")
+        self._csv = csv.DictWriter(self._csv_file, fieldnames=METRIC_FIELDS)
+        if new:
+            self._csv.writeheader()
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(str(self.out_dir / "tensorboard"))
+        except ImportError:  # TensorBoard is optional
+            self._writer = None
+
+    def _log_train(self, row: dict) -> None:
+        if self._csv is not None:
+            self._csv.writerow({"kind": "train", "step": row["step"], "loss": row["loss"], "lr": row["lr"],
+                                "grad_norm": row["grad_norm"], "tokens_per_s": row["tokens_per_s"]})
+        if self._writer is not None:
+            self._writer.add_scalar("loss/train_step", row["loss"], row["step"])
+            self._writer.add_scalar("lr", row["lr"], row["step"])
+
+    def _log_eval(self, row: dict) -> None:
+        if self._csv is not None:
+            self._csv.writerow({"kind": "eval", "step": row["step"], "loss": row["train"], "val": row["val"]})
+            self._csv_file.flush()
+        if self._writer is not None:
+            self._writer.add_scalar("loss/train", row["train"], row["step"])
+            self._writer.add_scalar("loss/val", row["val"], row["step"])
+
+    def _close_logs(self) -> None:
+        if self._csv is not None:
+            self._csv_file.close()
+            self._csv = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def train(model: torch.nn.Module, data, config: TrainConfig, **kwargs) -> TrainResult:
+    """`Trainer(model, data, config, **kwargs).fit()` in one call."""
+    return Trainer(model, data, config, **kwargs).fit()
+
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return unwrap_model(model)

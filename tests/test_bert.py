@@ -1,0 +1,107 @@
+"""Our from-scratch BERT with the real all-MiniLM-L6-v2 weights equals transformers' BertModel."""
+
+import pytest
+import torch
+
+from bigmodel_lib.models.bert import (
+    HF_IGNORED,
+    BertClassifier,
+    hf_to_ours,
+    load_minilm,
+    mean_pool,
+    tokenize,
+)
+
+# Tiny fixtures of different lengths, so the batch carries padding.
+TEXTS = [
+    "A man is playing a guitar.",
+    "Someone plays an acoustic guitar on stage tonight.",
+    "The stock market fell sharply.",
+]
+
+
+@pytest.fixture(scope="module")
+def models():
+    from transformers import AutoModel
+
+    from bigmodel_lib.data import minilm_dir
+
+    ours, tokenizer = load_minilm()
+    ref = AutoModel.from_pretrained(minilm_dir()).eval()
+    return ours, tokenizer, ref
+
+
+def test_tokenizer_matches_transformers(models):
+    from transformers import AutoTokenizer
+
+    from bigmodel_lib.data import minilm_dir
+
+    _, tokenizer, _ = models
+    ids, mask = tokenize(tokenizer, TEXTS)
+    expected = AutoTokenizer.from_pretrained(minilm_dir())(TEXTS, padding=True, return_tensors="pt")
+    assert torch.equal(ids, expected["input_ids"]) and torch.equal(mask, expected["attention_mask"])
+    assert (mask == 0).any(), "the fixture batch should contain padding"
+
+
+def test_hidden_states_and_cosines_match_transformers(models):
+    ours, tokenizer, ref = models
+    ids, mask = tokenize(tokenizer, TEXTS)
+    with torch.no_grad():
+        h_ours = ours(ids, mask)
+        h_ref = ref(input_ids=ids, attention_mask=mask).last_hidden_state
+    assert h_ours.shape == h_ref.shape == (3, ids.shape[1], 384)
+    assert (h_ours - h_ref).abs().max().item() < 1e-5
+
+    e_ours = torch.nn.functional.normalize(mean_pool(h_ours, mask), dim=-1)
+    e_ref = torch.nn.functional.normalize(mean_pool(h_ref, mask), dim=-1)
+    cos_ours, cos_ref = e_ours @ e_ours.T, e_ref @ e_ref.T
+    assert (cos_ours - cos_ref).abs().max().item() < 1e-5
+    # The two guitar sentences are closer to each other than to the market one.
+    assert cos_ours[0, 1] > cos_ours[0, 2] + 0.2
+
+
+def test_padding_does_not_change_a_sentence(models):
+    ours, tokenizer, _ = models
+    ids, mask = tokenize(tokenizer, TEXTS)
+    alone_ids, alone_mask = tokenize(tokenizer, TEXTS[0])
+    with torch.no_grad():
+        batched = ours.encode(ids, mask)[0]
+        alone = ours.encode(alone_ids, alone_mask)[0]
+    assert (batched - alone).abs().max().item() < 1e-5
+
+
+def test_every_checkpoint_tensor_has_one_home():
+    from safetensors import safe_open
+
+    from bigmodel_lib.models.bert import minilm_files
+
+    with safe_open(str(minilm_files()[0]), "pt") as f:
+        names = [n for n in f.keys() if n not in HF_IGNORED]
+    mapped = [hf_to_ours(n) for n in names]
+    assert len(set(mapped)) == len(names) == 103
+    assert hf_to_ours("encoder.layer.5.attention.self.query.weight") == "layers.5.attn.query.weight"
+    with pytest.raises(KeyError):
+        hf_to_ours("encoder.layer.0.crossattention.weight")
+
+
+def test_attention_probabilities_ignore_padding(models):
+    ours, tokenizer, _ = models
+    ids, mask = tokenize(tokenizer, TEXTS)
+    with torch.no_grad():
+        _, attentions = ours(ids, mask, return_attentions=True)
+    assert len(attentions) == 6 and attentions[0].shape == (3, 12, ids.shape[1], ids.shape[1])
+    probs = attentions[-1]
+    assert torch.allclose(probs.sum(-1), torch.ones_like(probs.sum(-1)), atol=1e-5)
+    assert probs[mask[:, None, None, :].expand_as(probs) == 0].abs().max().item() == 0.0
+
+
+def test_classifier_trains_the_attention_projections(models):
+    ours, tokenizer, _ = models
+    clf = BertClassifier(ours, n_classes=2)
+    ids, mask = tokenize(tokenizer, TEXTS[:2])
+    logits = clf(ids, mask)
+    assert logits.shape == (2, 2)
+    torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1])).backward()
+    assert ours.layers[0].attn.query.weight.grad is not None
+    assert isinstance(ours.layers[0].attn.value, torch.nn.Linear)
+    ours.zero_grad(set_to_none=True)

@@ -1,0 +1,104 @@
+"""Our from-scratch Llama with SmolLM2-135M-Instruct's weights equals transformers' model."""
+
+import pytest
+import torch
+
+from bigmodel_lib.models.llama import (
+    KVCache,
+    RMSNorm,
+    apply_rope,
+    causal_attention,
+    causal_attention_reference,
+    repeat_kv,
+    rope_cos_sin,
+)
+
+PROMPT = [{"role": "user", "content": "Name three colours of the rainbow."}]
+
+
+@pytest.fixture(scope="module")
+def models():
+    # Cold cache: the first call de-quantises the GGUF once (about a minute), then it is cached.
+    from bigmodel_lib.models.pretrained import load_smollm2, load_smollm2_reference
+
+    ref, tokenizer = load_smollm2_reference()
+    ours, _ = load_smollm2()
+    ids = tokenizer.apply_chat_template(PROMPT, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    return ours, ref, tokenizer, ids["input_ids"]
+
+
+def test_parameter_count_matches(models):
+    ours, ref, _, _ = models
+    assert ours.num_params() == sum(p.numel() for p in ref.parameters()) == 134_515_008
+    assert ours.lm_head.weight is ours.tok_emb.weight
+
+
+def test_logits_match_transformers(models):
+    ours, ref, _, ids = models
+    with torch.no_grad():
+        logits, _ = ours(ids)
+        expected = ref(ids).logits
+    assert logits.shape == expected.shape == (1, ids.shape[1], 49152)
+    assert (logits - expected).abs().max().item() < 1e-4
+
+
+def test_greedy_generation_matches_transformers(models):
+    ours, ref, tokenizer, ids = models
+    mine = ours.generate(ids, max_new_tokens=30)
+    theirs = ref.generate(
+        ids, max_new_tokens=30, min_new_tokens=30, do_sample=False, pad_token_id=tokenizer.eos_token_id
+    )
+    assert mine.shape == (1, ids.shape[1] + 30)
+    assert mine.tolist() == theirs.tolist()
+    # The KV cache changes nothing: one full forward pass predicts the same tokens.
+    with torch.no_grad():
+        logits, _ = ours(mine[:, :-1])
+    assert torch.equal(logits[0, ids.shape[1] - 1 :].argmax(-1), mine[0, ids.shape[1] :])
+
+
+def test_causal_attention_with_a_cache_offset():
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 4, n, 8, generator=g) for n in (3, 7, 7))  # 3 new queries, 7 keys
+    assert torch.allclose(causal_attention(q, k, v), causal_attention_reference(q, k, v), atol=1e-6)
+    one = q[:, :, -1:]
+    assert torch.allclose(causal_attention(one, k, v), causal_attention_reference(one, k, v), atol=1e-6)
+
+
+def test_building_blocks_match_transformers():
+    from transformers.models.llama.modeling_llama import LlamaRMSNorm, apply_rotary_pos_emb
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 5, 16, generator=g)
+    norm, ref_norm = RMSNorm(16, 1e-5), LlamaRMSNorm(16, eps=1e-5)
+    with torch.no_grad():
+        norm.weight.copy_(torch.rand(16, generator=g))
+        ref_norm.weight.copy_(norm.weight)
+    assert torch.allclose(norm(x), ref_norm(x), atol=1e-6)
+
+    q, k = torch.randn(2, 4, 5, 16, generator=g), torch.randn(2, 2, 5, 16, generator=g)
+    cos, sin = rope_cos_sin(16, torch.arange(5), theta=100000.0)
+    q_ref, k_ref = apply_rotary_pos_emb(q, k, cos[None], sin[None])
+    assert torch.allclose(apply_rope(q, cos, sin), q_ref, atol=1e-6)
+    assert torch.allclose(apply_rope(k, cos, sin), k_ref, atol=1e-6)
+    # Rotations keep lengths; heads h=0,1 read kv head 0, h=2,3 read kv head 1.
+    assert torch.allclose(apply_rope(q, cos, sin).norm(dim=-1), q.norm(dim=-1), atol=1e-5)
+    assert torch.equal(repeat_kv(k, 2)[:, 1], k[:, 0]) and torch.equal(repeat_kv(k, 2)[:, 2], k[:, 1])
+
+
+def test_kv_cache_grows_per_token():
+    cache = KVCache(n_layer=1)
+    for _ in range(3):
+        cache.update(0, torch.zeros(1, 3, 1, 64), torch.zeros(1, 3, 1, 64))
+    assert cache.length == 3 and cache.nbytes() == 2 * 3 * 3 * 64 * 4
+
+
+def test_cache_is_keyed_by_the_gguf(models):
+    import json
+
+    from bigmodel_lib.data import sha256_of, smollm2_gguf
+    from bigmodel_lib.models.pretrained import smollm2_dequantized_dir
+
+    folder = smollm2_dequantized_dir()
+    source = json.loads((folder / "source.json").read_text())
+    assert source["sha256"] == sha256_of(smollm2_gguf())
+    assert "quantization_config" not in json.loads((folder / "config.json").read_text())
