@@ -9,8 +9,9 @@ from __future__ import annotations
 from ..models.audio_cnn import BN_EPS, AudioCNNConfig
 
 
-def build_audio_cnn(n_mels: int, frames: int, config: AudioCNNConfig = AudioCNNConfig()):
+def build_audio_cnn(n_mels: int, frames: int, config: AudioCNNConfig | None = None):
     """A Keras `Sequential` with the same layers, shapes and parameter count as `AudioCNN`."""
+    config = config or AudioCNNConfig()
     import keras
     from keras import layers
 
@@ -40,9 +41,9 @@ def copy_torch_weights(keras_model, torch_model) -> None:
     def np_(t):
         return t.detach().cpu().numpy()
 
-    for conv, k_conv in zip(convs, k_convs):
+    for conv, k_conv in zip(convs, k_convs, strict=True):
         k_conv.set_weights([np_(conv.weight).transpose(2, 3, 1, 0), np_(conv.bias)])  # (kh, kw, in, out)
-    for bn, k_bn in zip(norms, k_norms):
+    for bn, k_bn in zip(norms, k_norms, strict=True):
         k_bn.set_weights([np_(bn.weight), np_(bn.bias), np_(bn.running_mean), np_(bn.running_var)])
     dense = keras_model.layers[-1]
     dense.set_weights([np_(torch_model.head.weight).T, np_(torch_model.head.bias)])  # (in, out)
