@@ -1,6 +1,7 @@
 """The MiniLM classifier of chapter 10: trains on real SMS messages, and mean pooling ignores padding."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -15,8 +16,7 @@ def sms():
         df = load_sms_spam()
     except Exception as exc:
         pytest.skip(f"SMS Spam Collection not available: {exc}")
-    spam, ham = df[df.label == "spam"].iloc[:48], df[df.label == "ham"].iloc[:48]
-    both = spam._append(ham) if hasattr(spam, "_append") else __import__("pandas").concat([spam, ham])
+    both = pd.concat([df[df.label == "spam"].iloc[:48], df[df.label == "ham"].iloc[:48]])
     return both.text.tolist(), (both.label == "spam").astype(int).tolist()
 
 
