@@ -11,7 +11,11 @@ from bigmodel_lib.models.audio_cnn import AudioCNN, AudioCNNConfig, predict, tra
 def test_shapes_and_parameter_count():
     model = AudioCNN(AudioCNNConfig(n_classes=10, channels=(8, 16, 32)))
     assert model(torch.randn(5, 40, 97)).shape == (5, 10)
-    assert model(torch.randn(5, 1, 8, 8)).shape == (5, 10)  # works on 8x8 digit images too
+    assert model.head.in_features == 32 * 5  # channels × frequency bands left after three pools
+    images = AudioCNN(AudioCNNConfig(n_classes=10, channels=(8, 16, 32), n_mels=8))
+    assert images(torch.randn(5, 1, 8, 8)).shape == (5, 10)  # works on 8x8 digit images too
+    with pytest.raises(ValueError, match="too small"):
+        AudioCNNConfig(n_mels=4)
 
 
 def test_keras_twin_matches_torch():
@@ -50,7 +54,7 @@ def test_learns_real_spoken_digits():
     x_train, x_test = audio.standardize(x[train], x[test])
     y = torch.tensor(table.digit.to_numpy())
     torch.manual_seed(0)
-    model = AudioCNN(AudioCNNConfig(channels=(8, 16, 32)))
+    model = AudioCNN(AudioCNNConfig(channels=(8, 16, 32), n_mels=32))
     losses = train_classifier(model, torch.from_numpy(x_train), y[train], epochs=15, progress=False)
     assert losses[-1] < 0.8 * losses[0]
     acc = (predict(model, torch.from_numpy(x_train)) == y[train]).float().mean().item()

@@ -23,7 +23,17 @@ def build_audio_cnn(n_mels: int, frames: int, config: AudioCNNConfig | None = No
             layers.ReLU(),
             layers.MaxPooling2D(2),
         ]
-    stack += [layers.GlobalAveragePooling2D(), layers.Dropout(config.dropout), layers.Dense(config.n_classes)]
+    if n_mels != config.n_mels:
+        raise ValueError(f"n_mels={n_mels} differs from config.n_mels={config.n_mels}.")
+    bands, steps = n_mels // 2 ** len(config.channels), frames // 2 ** len(config.channels)
+    stack += [
+        layers.AveragePooling2D(pool_size=(1, steps)),  # (B, bands, 1, C): average over time
+        layers.Reshape((bands, config.channels[-1])),
+        layers.Permute((2, 1)),  # (B, C, bands): flatten in torch's channel-major order
+        layers.Flatten(),
+        layers.Dropout(config.dropout),
+        layers.Dense(config.n_classes),
+    ]
     return keras.Sequential(stack, name="audio_cnn")
 
 

@@ -3,8 +3,9 @@
     model = AudioCNN(AudioCNNConfig(n_classes=10))
     logits = model(x)              # x: (B, n_mels, frames) or (B, 1, n_mels, frames)
 
-Three conv blocks (3×3 conv → BatchNorm → ReLU → 2×2 max-pool), global average pooling over
-time and frequency, dropout, one linear layer. `bigmodel_lib.keras_models.audio_cnn` builds the
+Three conv blocks (3×3 conv → BatchNorm → ReLU → 2×2 max-pool), an average over *time* only
+(where in frequency a pattern sits matters for speech: it is the difference between vowels),
+flatten channels × frequency bands, dropout, one linear layer. `bigmodel_lib.keras_models.audio_cnn` builds the
 same network in Keras and can copy these weights.
 """
 
@@ -23,6 +24,17 @@ class AudioCNNConfig:
     n_classes: int = 10
     channels: tuple[int, ...] = (16, 32, 64)
     dropout: float = 0.2
+    n_mels: int = 40  # input height (mel bands, or image rows); must survive the 2×2 pools
+
+    @property
+    def bands_out(self) -> int:
+        """Frequency bands left after the pools."""
+        return self.n_mels // 2 ** len(self.channels)
+
+    def __post_init__(self) -> None:
+        if self.bands_out < 1:
+            raise ValueError(f"n_mels={self.n_mels} is too small for {len(self.channels)} 2×2 pools; "
+                             f"use at least {2 ** len(self.channels)}.")
 
 
 class AudioCNN(nn.Module):
@@ -40,13 +52,13 @@ class AudioCNN(nn.Module):
             c_in = c_out
         self.features = nn.Sequential(*blocks)
         self.dropout = nn.Dropout(config.dropout)
-        self.head = nn.Linear(c_in, config.n_classes)
+        self.head = nn.Linear(c_in * config.bands_out, config.n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 3:
             x = x.unsqueeze(1)  # (B, 1, n_mels, frames)
         h = self.features(x)  # (B, C, n_mels/8, frames/8)
-        h = h.mean(dim=(2, 3))  # (B, C) global average pool
+        h = h.mean(dim=3).flatten(1)  # (B, C · n_mels/8): average over time, keep frequency
         return self.head(self.dropout(h))  # (B, n_classes)
 
 
