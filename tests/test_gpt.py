@@ -84,10 +84,10 @@ def test_causality_future_tokens_do_not_change_past_logits():
 def test_model_learns_a_fixed_sequence():
     torch.manual_seed(0)
     model = GPT(SMALL)
-    idx = torch.randint(0, 37, (4, 17))
-    opt = torch.optim.AdamW(model.param_groups(0.1), lr=3e-3)
+    idx = torch.randint(0, 37, (2, 17))
+    opt = torch.optim.AdamW(model.param_groups(0.1), lr=1e-2)
     first = None
-    for _ in range(60):
+    for _ in range(25):
         _, loss = model(idx[:, :-1], idx[:, 1:])
         first = first if first is not None else loss.item()
         opt.zero_grad()
