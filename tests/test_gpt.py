@@ -133,3 +133,17 @@ def test_flops_per_token():
     model = GPT(SMALL)
     n = model.num_parameters(non_embedding=True)
     assert model.flops_per_token(8) == 6 * n + 12 * 2 * 24 * 8
+
+
+
+@pytest.mark.parametrize(
+    "config",
+    [GPTConfig(block_size=64, vocab_size=65, n_layer=4, n_head=4, n_embd=128), GPTConfig(), GPTConfig(bias=False)],
+    ids=["tiny", "gpt2-small", "no-bias"],
+)
+def test_parameter_count_equals_chapter_01_formula(config):
+    from bigmodel_lib.sizing import gpt_parameter_count
+
+    with torch.device("meta"):  # shapes only: GPT-2 small costs no memory
+        model = GPT(config)
+    assert model.num_parameters() == gpt_parameter_count(config)
