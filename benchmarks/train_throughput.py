@@ -19,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 
 def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n_layer: int, n_head: int,
-        n_embd: int, compile_too: bool, precisions: tuple[str, ...] = ("fp32", "bf16")):
+        n_embd: int, compile_too: bool, precisions: tuple[str, ...] = ("fp32", "bf16"),
+        compile_precisions: tuple[str, ...] | None = None):
+    """Measure peak FLOP/s per precision and the trainer's speed; `compile_precisions` limits the compiled runs."""
     import pandas as pd
     import torch
 
@@ -45,6 +47,8 @@ def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n
     rows = []
     for compiled in (False, True) if compile_too else (False,):
         for precision in precisions:
+            if compiled and compile_precisions is not None and precision not in compile_precisions:
+                continue
             data = TokenWindows(train, val, block_size, seed=0, device=device)
             row = measure_training(make_model, data, batch_size=batch_size, steps=steps, precision=precision,
                                    compile=compiled, device=device, peak_flops=peaks[precision])
