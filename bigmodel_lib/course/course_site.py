@@ -36,10 +36,13 @@ def first_cell_rows(chapter: Chapter) -> dict[str, str]:
     rows = {}
     for key, label in (("time", "time"), ("prerequisites", "prerequisites?")):
         row = re.search(rf"^\|\s*{label}\s*\|\s*(.+?)\s*\|", text, re.I | re.M)
-        bold = re.search(rf"\*\*{label}:?\*\*:?\s*(.+?)(?=\s*\*\*[A-Z]|\n\n|$)", text, re.I | re.S)
-        found = row or bold
-        if found:
-            rows[key] = re.sub(r"\s+", " ", found[1]).strip()
+        bold = re.search(rf"\*\*{label}\b([^*]*?):?\*\*:?\s*(.+?)(?=\s*\*\*[A-Z]|\n\n|$)", text, re.I | re.S)
+        if row:
+            rows[key] = re.sub(r"\s+", " ", row[1]).strip()
+        elif bold:
+            qualifier = bold[1].strip(" :")
+            value = re.sub(r"\s+", " ", bold[2]).strip()
+            rows[key] = f"{qualifier}: {value}" if qualifier else value
     return rows
 
 
