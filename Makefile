@@ -14,6 +14,8 @@ JOBS ?= 2
 export BIGMODEL_DATA_MIRROR ?= $(wildcard $(abspath ../shared/data))
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
+# Tests run two workers on two cores: one thread each keeps small matrices from thrashing.
+TEST_ENV := HF_HUB_OFFLINE=1 BIGMODEL_PROFILE=smoke OMP_NUM_THREADS=1
 
 .PHONY: install course site student test lab doctor data-verify lint clean
 
@@ -39,8 +41,8 @@ student: install
 	$(BIN)/bigmodel course student --out build/student
 
 test: install
-	HF_HUB_OFFLINE=1 BIGMODEL_PROFILE=smoke $(BIN)/python -m pytest -n $(JOBS) --dist load tests
-	HF_HUB_OFFLINE=1 BIGMODEL_PROFILE=smoke $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist load tests
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider chapters
 

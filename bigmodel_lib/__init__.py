@@ -5,6 +5,7 @@ The few names every notebook uses live here; the rest is organised by what thing
 `sizing`, `plotting`, `exercises`, `course`.
 """
 
+from . import data, paths
 from .device import default_device_name, device_report, pick_device, seed_everything
 from .profiles import PROFILES, by_profile, default_profile
 from .results import load_results, record, recorded, start_chapter
@@ -12,6 +13,8 @@ from .results import load_results, record, recorded, start_chapter
 __version__ = "0.1.0"
 
 __all__ = [
+    "data",
+    "paths",
     "PROFILES",
     "by_profile",
     "default_device_name",

@@ -159,3 +159,12 @@ def test_gelu_matches_torch():
     assert torch.allclose(gelu_exact(x), F.gelu(x), atol=1e-6)
     assert torch.allclose(gelu_tanh(x), F.gelu(x, approximate="tanh"), atol=1e-6)
     assert (gelu_exact(x) - gelu_tanh(x)).abs().max() < 1e-3  # the approximation is close
+
+
+def test_attention_cost_rows():
+    from bigmodel_lib.models.attention import attention_cost
+
+    rows = attention_cost([16, 32], n_head=2, head_dim=8, repeats=1, measure_memory=False)
+    assert [r["T"] for r in rows] == [16, 32]
+    assert rows[1]["score_bytes"] == 4 * rows[0]["score_bytes"] and rows[1]["flops"] == 4 * rows[0]["flops"]
+    assert all(r["seconds"] > 0 for r in rows)

@@ -50,7 +50,10 @@ def test_hidden_states_and_cosines_match_transformers(models):
         h_ours = ours(ids, mask)
         h_ref = ref(input_ids=ids, attention_mask=mask).last_hidden_state
     assert h_ours.shape == h_ref.shape == (3, ids.shape[1], 384)
-    assert (h_ours - h_ref).abs().max().item() < 1e-5
+    # Compare at real tokens: outputs at [PAD] positions are unused and their rounding differs
+    # more (transformers' own sdpa and eager paths disagree there by ~3e-5 on longer batches).
+    real = mask.bool()
+    assert (h_ours - h_ref)[real].abs().max().item() < 1e-5
 
     e_ours = torch.nn.functional.normalize(mean_pool(h_ours, mask), dim=-1)
     e_ref = torch.nn.functional.normalize(mean_pool(h_ref, mask), dim=-1)

@@ -1,7 +1,9 @@
 """Every exercise check passes on the instructor edition and fails on the student edition.
 
-Exercise cells are self-contained (their own imports), so each can be run here without the
-rest of its chapter: the reference solution must pass its check, the student stub must not.
+Exercise cells are self-contained up to their check call (their own imports, real data loaded
+by the check), so each can be run here without the rest of its chapter: the reference solution
+must pass its check, the student stub must not. Lines after the last check call may use the
+chapter's variables (a demo of the learner's function) and are not run here.
 """
 
 import json
@@ -16,7 +18,14 @@ from bigmodel_lib.exercises import ExerciseFailed
 def exercise_cells(chapter) -> list[str]:
     notebook = json.loads(chapter.path.read_text(encoding="utf-8"))
     sources = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    return [source for source in sources if has_solution(source)]
+    return [through_last_check(source) for source in sources if has_solution(source)]
+
+
+def through_last_check(source: str) -> str:
+    """The cell up to and including its last top-level `…check_…(` call."""
+    lines = source.splitlines()
+    calls = [i for i, line in enumerate(lines) if "check_" in line and not line[:1].isspace() and "(" in line]
+    return "\n".join(lines[: calls[-1] + 1]) if calls else source
 
 
 CHAPTERS_WITH_EXERCISES = [c for c in all_chapters() if exercise_cells(c)]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from bigmodel_lib.course.listings import edit_listing, run_listing
+from bigmodel_lib.course.listings import edit_listing, epoch_summaries, run_listing
 from bigmodel_lib.data import load_sentiment_sentences
 from bigmodel_lib.exercises import ExerciseFailed
 from bigmodel_lib.keras_models.text_classifier import PRINTED_LISTING, build_keras_text_classifier, make_text_vectorizer
@@ -65,8 +65,10 @@ def test_printed_listing_errors_in_order():
     assert (second.error_type, second.line) == ("NameError", 11)
     assert "x_train" in second.message
     rng = np.random.default_rng(0)
-    done = run_listing(fixed.replace("batch_size=32)", "batch_size=32, verbose=0)"), {"x_train": rng.normal(size=(64, 16)), "y_train": rng.integers(0, 10, 64)})
+    done = run_listing(fixed, {"x_train": rng.normal(size=(64, 16)), "y_train": rng.integers(0, 10, 64)})
     assert done.ok and done.namespace["model"].count_params() == 16 * 128 + 128 + 128 * 10 + 10
+    summaries = epoch_summaries(done.stdout)  # Keras's progress output was captured, one line per epoch
+    assert len(summaries) == 10 and summaries[-1].startswith("Epoch 10/10: 2/2") and "\x1b" not in done.stdout
     with pytest.raises(ValueError, match="occurs 0 times"):
         edit_listing(PRINTED_LISTING, {"no such text": ""})
 

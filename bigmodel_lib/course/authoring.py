@@ -52,6 +52,30 @@ def collapse_carriage_returns(text: str) -> str:
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
+def widget_final_text(notebook, model_id: str) -> str | None:
+    """The last state of a tqdm progress widget (an HBox of label, bar, stats) as one line of text.
+
+    A progress bar's text/plain fallback is captured when it starts (0%); the widget state that
+    the executed notebook stores holds where it ended.
+    """
+    import html
+
+    state = notebook.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    box = state.get(model_id)
+    if not box or box.get("model_name") != "HBoxModel":
+        return None
+    parts = []
+    for child in box["state"].get("children", []):
+        model = state.get(child.removeprefix("IPY_MODEL_"), {})
+        if model.get("model_name") == "HTMLModel":
+            parts.append(html.unescape(model["state"].get("value", "")).replace("\u2007", " "))
+        elif model.get("model_name") == "FloatProgressModel":
+            value, total = model["state"].get("value", 0), model["state"].get("max", 0) or 1
+            filled = int(round(10 * value / total))
+            parts.append("|" + "█" * filled + " " * (10 - filled) + "|")
+    return "".join(parts).strip() or None
+
+
 def tidy_outputs(notebook, repo: Path) -> None:
     """Drop progress-bar churn and this machine's paths from the stored outputs."""
     home = str(Path.home())
@@ -60,6 +84,11 @@ def tidy_outputs(notebook, repo: Path) -> None:
             continue
         cell.metadata.pop("execution", None)
         for output in cell.get("outputs", []):
+            widget = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            if widget:
+                final = widget_final_text(notebook, widget["model_id"])
+                if final:
+                    output["data"]["text/plain"] = final
             if output.get("output_type") == "stream":
                 output["text"] = _strip_paths(collapse_carriage_returns(output["text"]), repo, home)
             for mime, value in output.get("data", {}).items():
@@ -71,6 +100,20 @@ def _strip_paths(text: str, repo: Path, home: str) -> str:
     text = text.replace(str(repo) + "/", "").replace(str(repo), ".")
     text = re.sub(r"/[\w./-]*/site-packages/", "site-packages/", text)
     return text.replace(home, "~")
+
+
+def tidy_chapter(chapter_path: Path | str) -> Path:
+    """Tidy a committed notebook's stored outputs in place (no execution)."""
+    import nbformat
+
+    from ..io import atomic_write_text
+    from ..paths import repo_root
+
+    path = Path(chapter_path)
+    notebook = nbformat.read(path, as_version=4)
+    tidy_outputs(notebook, repo_root())
+    atomic_write_text(path, nbformat.writes(notebook) + "\n")
+    return path
 
 
 def refresh_outputs(chapter_path: Path | str, profile: str = "full", timeout: int = 3600) -> Path:

@@ -82,6 +82,15 @@ def cmd_course_refresh(args) -> int:
     return 0
 
 
+def cmd_course_tidy(args) -> int:
+    from .authoring import tidy_chapter
+    from .chapters import select_chapters
+
+    for chapter in select_chapters(args.chapters):
+        tidy_chapter(chapter.path)
+    return 0
+
+
 def cmd_course_student(args) -> int:
     from .student import write_student_edition
 
@@ -126,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
     refresh.add_argument("--profile", choices=("smoke", "full"), default="full")
     refresh.set_defaults(func=cmd_course_refresh)
+    tidy = course.add_parser("tidy", help="tidy committed outputs (progress bars, paths) without executing")
+    tidy.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
+    tidy.set_defaults(func=cmd_course_tidy)
     student = course.add_parser("student", help="write the student edition: solutions stubbed, outputs cleared")
     student.add_argument("--out", default="build/student")
     student.set_defaults(func=cmd_course_student)

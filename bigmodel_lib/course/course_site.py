@@ -29,14 +29,20 @@ CARD_STYLE = """
 
 
 def first_cell_rows(chapter: Chapter) -> dict[str, str]:
-    """`| time | … |` and `| prerequisites | … |` rows of the chapter's first markdown cell."""
+    """The time estimate and prerequisites stated in the chapter's first markdown cell, written
+    either as table rows (`| time | … |`) or as bold labels (`**Time:** …`)."""
     notebook = json.loads(chapter.path.read_text(encoding="utf-8"))
     text = "".join(notebook["cells"][0]["source"])
     rows = {}
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 2 and cells[0].lower() in ("time", "prerequisites"):
-            rows[cells[0].lower()] = cells[1]
+    for key, label in (("time", "time"), ("prerequisites", "prerequisites?")):
+        row = re.search(rf"^\|\s*{label}\s*\|\s*(.+?)\s*\|", text, re.I | re.M)
+        bold = re.search(rf"\*\*{label}\b([^*]*?):?\*\*:?\s*(.+?)(?=\s*\*\*[A-Z]|\n\n|$)", text, re.I | re.S)
+        if row:
+            rows[key] = re.sub(r"\s+", " ", row[1]).strip()
+        elif bold:
+            qualifier = bold[1].strip(" :")
+            value = re.sub(r"\s+", " ", bold[2]).strip()
+            rows[key] = f"{qualifier}: {value}" if qualifier else value
     return rows
 
 

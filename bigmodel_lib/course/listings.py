@@ -10,7 +10,9 @@ notebook can show the real message, explain it, fix one thing and run again.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import io
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ class ListingOutcome:
     line: int | None  # 1-based line of the listing that raised
     code: str  # that line's text
     namespace: dict = field(repr=False, default_factory=dict)
+    stdout: str = field(repr=False, default="")  # what it printed, terminal-style (see `terminal_text`)
 
     @property
     def ok(self) -> bool:
@@ -38,18 +41,46 @@ class ListingOutcome:
         return f"line {self.line}: {self.code.strip()}\n  → {self.error_type}: {first}"
 
 
-def run_listing(source: str, namespace: dict | None = None) -> ListingOutcome:
-    """Execute `source` in `namespace` (a fresh dict by default); catch and describe the first error."""
+def run_listing(source: str, namespace: dict | None = None, capture: bool = True) -> ListingOutcome:
+    """Execute `source` in `namespace` (a fresh dict by default); catch and describe the first error.
+
+    With `capture`, what the listing prints (Keras progress bars, say) is kept in `.stdout`
+    instead of flooding the notebook.
+    """
     namespace = {"__name__": "__listing__"} if namespace is None else namespace
     lines = source.splitlines()
+    buffer = io.StringIO()
+    redirect = contextlib.redirect_stdout(buffer) if capture else contextlib.nullcontext()
     try:
-        exec(compile(source, LISTING_FILENAME, "exec"), namespace)
+        with redirect:
+            exec(compile(source, LISTING_FILENAME, "exec"), namespace)
     except Exception as error:  # noqa: BLE001 - the point is to show whatever the listing raises
         frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == LISTING_FILENAME]
         line = frames[-1].lineno if frames else None
         code = lines[line - 1] if line else ""
-        return ListingOutcome(type(error).__name__, ANSI.sub("", str(error)), line, code, namespace)
-    return ListingOutcome(None, "", None, "", namespace)
+        return ListingOutcome(type(error).__name__, ANSI.sub("", str(error)), line, code, namespace, terminal_text(buffer.getvalue()))
+    return ListingOutcome(None, "", None, "", namespace, terminal_text(buffer.getvalue()))
+
+
+def terminal_text(text: str) -> str:
+    """What a terminal would finally show: colour codes dropped, each line after its last carriage return."""
+    lines = (line.rsplit("\r", 1)[-1].rstrip() for line in ANSI.sub("", text).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def epoch_summaries(stdout: str) -> list[str]:
+    """From Keras `fit` output: one line per epoch, "Epoch k/N" joined with its final progress line."""
+    summaries, current, last = [], None, ""
+    for line in stdout.splitlines():
+        if line.startswith("Epoch "):
+            if current:
+                summaries.append(f"{current}: {last.strip()}")
+            current, last = line.strip(), ""
+        elif current:
+            last = line
+    if current:
+        summaries.append(f"{current}: {last.strip()}")
+    return summaries
 
 
 def numbered(source: str, mark: int | None = None) -> str:

@@ -33,10 +33,23 @@ def check_parameter_formula(formula) -> str:
     return passed("parameter formula")
 
 
-def check_masked_mean(masked_mean, ids: np.ndarray) -> str:
-    """`masked_mean(vectors (B, L, D), ids (B, L))` must match Keras's masked GlobalAveragePooling1D."""
+def _real_sentences(n: int) -> list[str]:
+    from ..data import load_sentiment_sentences
+
+    return load_sentiment_sentences()["text"].tolist()[:n]
+
+
+def check_masked_mean(masked_mean, ids: np.ndarray | None = None) -> str:
+    """`masked_mean(vectors (B, L, D), ids (B, L))` must match Keras's masked GlobalAveragePooling1D.
+
+    Without `ids`, the check vectorises 200 real review sentences itself."""
     import keras
 
+    if ids is None:
+        from ..keras_models.text_classifier import make_text_vectorizer
+
+        sentences = _real_sentences(200)
+        ids = np.asarray(make_text_vectorizer(sentences, max_tokens=2000, sequence_length=32)(sentences))
     rng = np.random.default_rng(0)
     ids = np.asarray(ids)
     ids = ids[(ids != 0).any(1)]  # Keras gives NaN for an all-padding row
@@ -50,11 +63,13 @@ def check_masked_mean(masked_mean, ids: np.ndarray) -> str:
     return passed("masked mean pooling")
 
 
-def check_vocabulary(build_vocabulary, texts) -> str:
-    """`build_vocabulary(texts, max_tokens)` must return Keras TextVectorization's vocabulary, in order."""
+def check_vocabulary(build_vocabulary, texts=None) -> str:
+    """`build_vocabulary(texts, max_tokens)` must return Keras TextVectorization's vocabulary, in order.
+
+    Without `texts`, the check uses 600 real review sentences."""
     from ..keras_models.text_classifier import make_text_vectorizer
 
-    texts = list(texts)
+    texts = list(texts) if texts is not None else _real_sentences(600)
     for max_tokens in (50, 300):
         expected = make_text_vectorizer(texts, max_tokens=max_tokens, sequence_length=None).get_vocabulary()
         got = list(build_vocabulary(texts, max_tokens))

@@ -266,33 +266,71 @@ def attention_cost(
     repeats: int = 3,
     device: torch.device | str = "cpu",
     fused: bool = False,
+    measure_memory: bool = True,
 ) -> list[dict]:
-    """Time one attention call and the size of its (B, H, T, T) score matrix for each T.
+    """Measure one causal attention call for each sequence length T.
 
-    `fused=False` times our from-scratch function (which materialises the T×T matrix);
-    `fused=True` times PyTorch's kernel. Memory is the score matrix in bytes, the part that
-    grows as T²; peak GPU memory is added on CUDA.
+    `fused=False` runs our from-scratch function (it materialises the (B, H, T, T) scores);
+    `fused=True` runs PyTorch's kernel. Returns rows with `T`, `seconds` (best of `repeats`),
+    `flops` (4·B·H·T²·D for QKᵀ and AV), `score_bytes` (the size of one T×T score tensor) and,
+    with `measure_memory`, `memory_bytes`: the peak memory above the inputs on CUDA, or on
+    CPU the bytes the call allocated in total, as seen by `torch.profiler`.
     """
     import time
 
+    device = torch.device(device)
+    attend = F.scaled_dot_product_attention if fused else scaled_dot_product_attention
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     rows = []
     for t in seq_lens:
         q, k, v = (torch.randn(batch, n_head, t, head_dim, device=device) for _ in range(3))
-        attend = F.scaled_dot_product_attention if fused else scaled_dot_product_attention
         attend(q, k, v, is_causal=True)  # warm-up
-        if torch.cuda.is_available() and str(device).startswith("cuda"):
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
         best = float("inf")
         for _ in range(repeats):
+            sync()
             start = time.perf_counter()
             attend(q, k, v, is_causal=True)
-            if str(device).startswith("cuda"):
-                torch.cuda.synchronize()
+            sync()
             best = min(best, time.perf_counter() - start)
-        row = {"T": t, "seconds": best, "score_bytes": batch * n_head * t * t * 4,
-               "flops": 4 * batch * n_head * t * t * head_dim}
-        if str(device).startswith("cuda"):
-            row["peak_cuda_bytes"] = torch.cuda.max_memory_allocated()
+        row = {"T": t, "seconds": best, "flops": 4 * batch * n_head * t * t * head_dim,
+               "score_bytes": batch * n_head * t * t * q.element_size()}
+        if measure_memory:
+            row["memory_bytes"] = _call_memory(attend, (q, k, v), device)
         rows.append(row)
     return rows
+
+
+def _call_memory(attend, qkv: tuple[torch.Tensor, ...], device: torch.device) -> int:
+    fn = lambda: attend(*qkv, is_causal=True)  # noqa: E731
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        fn()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - base
+    from torch.profiler import ProfilerActivity, profile
+
+    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    return int(sum(max(e.self_cpu_memory_usage, 0) for e in prof.key_averages()))
+
+
+class _quiet_stderr:  # noqa: N801
+    """Silence the profiler's C++ start/stop lines, written straight to file descriptor 2."""
+
+    def __enter__(self):
+        import os
+        import sys
+
+        sys.stderr.flush()
+        self.saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+    def __exit__(self, *exc):
+        import os
+
+        os.dup2(self.saved, 2)
+        os.close(self.saved)

@@ -169,6 +169,7 @@ class LlamaAttention(nn.Module):
         self.k_proj = nn.Linear(config.n_embd, config.n_kv_head * self.head_dim, bias=False)
         self.v_proj = nn.Linear(config.n_embd, config.n_kv_head * self.head_dim, bias=False)
         self.o_proj = nn.Linear(config.n_head * self.head_dim, config.n_embd, bias=False)
+        self.fused = True  # PyTorch's fused kernel; False: the written-out reference
 
     def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
         B, T, _ = x.shape
@@ -180,7 +181,8 @@ class LlamaAttention(nn.Module):
         if cache is not None:
             k, v = cache.update(layer, k, v)  # (B, K, S, D)
         n_rep = self.n_head // self.n_kv_head
-        y = causal_attention(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep))  # (B, H, T, D)
+        attend = causal_attention if self.fused else causal_attention_reference
+        y = attend(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep))  # (B, H, T, D)
         return self.o_proj(y.transpose(1, 2).reshape(B, T, self.n_head * D))  # (B, T, C)
 
 
@@ -253,6 +255,13 @@ class Llama(nn.Module):
         if targets is not None:
             loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=ignore_index)
         return logits, loss
+
+    def set_fused_attention(self, fused: bool) -> Llama:
+        """Use PyTorch's fused attention kernel (default) or the written-out reference, which
+        e.g. FLOP counters can see into."""
+        for block in self.layers:
+            block.attn.fused = fused
+        return self
 
     def num_params(self) -> int:
         """Distinct parameters (the tied embedding counted once)."""

@@ -1,0 +1,83 @@
+"""Training throughput of the chapter-07 GPT: peak matmul FLOP/s, tokens/s and MFU.
+
+    python benchmarks/train_throughput.py                 # CPU (or the GPU `auto` finds)
+    python benchmarks/train_throughput.py --device cuda --steps 50 --batch-size 64
+
+Prints a table: eager vs torch.compile, fp32 vs bf16, each with tokens/s and model FLOPs
+utilisation (MFU = tokens/s × (6N + 12·L·C·T) / measured peak matmul FLOP/s of that dtype).
+No assertions: the figures describe this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+
+def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n_layer: int, n_head: int,
+        n_embd: int, compile_too: bool, precisions: tuple[str, ...] = ("fp32", "bf16"),
+        compile_precisions: tuple[str, ...] | None = None):
+    """Measure peak FLOP/s per precision and the trainer's speed; `compile_precisions` limits the compiled runs."""
+    import pandas as pd
+    import torch
+
+    from bigmodel_lib import pick_device
+    from bigmodel_lib.data import load_tiny_shakespeare
+    from bigmodel_lib.models.gpt import GPT, GPTConfig
+    from bigmodel_lib.tokenizers.char import CharTokenizer
+    from bigmodel_lib.training.batches import TokenWindows, split_tokens
+    from bigmodel_lib.training.throughput import measure_training, peak_matmul_flops
+
+    device = pick_device(device_name)
+    text = load_tiny_shakespeare()
+    tokenizer = CharTokenizer.train(text)
+    train, val = split_tokens(torch.tensor(tokenizer.encode(text)))
+    config = GPTConfig(block_size=block_size, vocab_size=tokenizer.vocab_size, n_layer=n_layer, n_head=n_head,
+                       n_embd=n_embd, dropout=0.0)
+
+    def make_model():
+        torch.manual_seed(0)
+        return GPT(config)
+
+    peaks = {p: peak_matmul_flops(p, device) for p in precisions}
+    rows = []
+    for compiled in (False, True) if compile_too else (False,):
+        for precision in precisions:
+            if compiled and compile_precisions is not None and precision not in compile_precisions:
+                continue
+            data = TokenWindows(train, val, block_size, seed=0, device=device)
+            row = measure_training(make_model, data, batch_size=batch_size, steps=steps, precision=precision,
+                                   compile=compiled, device=device, peak_flops=peaks[precision])
+            rows.append({"device": str(device), "peak_TFLOP/s": peaks[precision] / 1e12, **row})
+    table = pd.DataFrame(rows)
+    table["model_TFLOP/s"] = table.pop("model_flops_per_s") / 1e12
+    return table, make_model().num_parameters(), make_model().flops_per_token()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=12)
+    parser.add_argument("--block-size", type=int, default=64)
+    parser.add_argument("--n-layer", type=int, default=4)
+    parser.add_argument("--n-head", type=int, default=4)
+    parser.add_argument("--n-embd", type=int, default=128)
+    parser.add_argument("--no-compile", action="store_true", help="skip torch.compile (slow to compile on CPU)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    table, n_params, flops = run(args.device, args.steps, args.batch_size, args.block_size, args.n_layer, args.n_head,
+                                 args.n_embd, not args.no_compile)
+    import torch
+
+    print(f"GPT {args.n_layer}L/{args.n_head}H/{args.n_embd}d, context {args.block_size}, batch {args.batch_size}: "
+          f"{n_params:,} parameters, {flops:,} FLOPs per training token; torch threads {torch.get_num_threads()}")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+
+
+if __name__ == "__main__":
+    main()

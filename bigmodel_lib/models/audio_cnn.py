@@ -1,0 +1,94 @@
+"""A small CNN that classifies log-mel spectrograms (spoken digits), in PyTorch.
+
+    model = AudioCNN(AudioCNNConfig(n_classes=10))
+    logits = model(x)              # x: (B, n_mels, frames) or (B, 1, n_mels, frames)
+
+Three conv blocks (3×3 conv → BatchNorm → ReLU → 2×2 max-pool), an average over *time* only
+(where in frequency a pattern sits matters for speech: it is the difference between vowels),
+flatten channels × frequency bands, dropout, one linear layer. `bigmodel_lib.keras_models.audio_cnn` builds the
+same network in Keras and can copy these weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+BN_EPS = 1e-5  # torch's default; the Keras twin uses the same
+
+
+@dataclass(frozen=True)
+class AudioCNNConfig:
+    n_classes: int = 10
+    channels: tuple[int, ...] = (16, 32, 64)
+    dropout: float = 0.2
+    n_mels: int = 40  # input height (mel bands, or image rows); must survive the 2×2 pools
+
+    @property
+    def bands_out(self) -> int:
+        """Frequency bands left after the pools."""
+        return self.n_mels // 2 ** len(self.channels)
+
+    def __post_init__(self) -> None:
+        if self.bands_out < 1:
+            raise ValueError(f"n_mels={self.n_mels} is too small for {len(self.channels)} 2×2 pools; "
+                             f"use at least {2 ** len(self.channels)}.")
+
+
+class AudioCNN(nn.Module):
+    def __init__(self, config: AudioCNNConfig = AudioCNNConfig()) -> None:
+        super().__init__()
+        self.config = config
+        blocks, c_in = [], 1
+        for c_out in config.channels:
+            blocks += [
+                nn.Conv2d(c_in, c_out, 3, padding=1),
+                nn.BatchNorm2d(c_out, eps=BN_EPS),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
+            c_in = c_out
+        self.features = nn.Sequential(*blocks)
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(c_in * config.bands_out, config.n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 3:
+            x = x.unsqueeze(1)  # (B, 1, n_mels, frames)
+        h = self.features(x)  # (B, C, n_mels/8, frames/8)
+        h = h.mean(dim=3).flatten(1)  # (B, C · n_mels/8): average over time, keep frequency
+        return self.head(self.dropout(h))  # (B, n_classes)
+
+
+def train_classifier(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, epochs: int = 10,
+                     batch_size: int = 64, lr: float = 3e-3, device: torch.device | str = "cpu",
+                     seed: int = 0, progress: bool = True) -> list[float]:
+    """Plain AdamW loop over (x, y) tensors; returns the mean training loss of each epoch."""
+    from tqdm.auto import tqdm
+
+    model.to(device).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    gen = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in tqdm(range(epochs), desc="epochs", disable=not progress):
+        order = torch.randperm(len(x_train), generator=gen)
+        total = 0.0
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            xb, yb = x_train[idx].to(device), y_train[idx].to(device)
+            loss = nn.functional.cross_entropy(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        losses.append(total / len(order))
+    return losses
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 256, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Class predictions (N,) in eval mode, batch by batch."""
+    model.to(device).eval()
+    return torch.cat([model(x[i:i + batch_size].to(device)).argmax(-1).cpu() for i in range(0, len(x), batch_size)])
