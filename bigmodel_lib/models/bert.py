@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .weight_names import load_exactly, rename_by_rules
 
 
 @dataclass(frozen=True)
@@ -233,11 +234,7 @@ HF_IGNORED = {"embeddings.position_ids"}
 
 def hf_to_ours(name: str) -> str:
     """Our parameter name for a published BERT tensor name (strips a leading `bert.`)."""
-    name = name.removeprefix("bert.")
-    for pattern, replacement in HF_NAME_RULES:
-        if re.fullmatch(pattern, name):
-            return re.sub(pattern, replacement, name)
-    raise KeyError(f"No rule maps the checkpoint tensor {name!r}; add one to HF_NAME_RULES.")
+    return rename_by_rules(name.removeprefix("bert."), HF_NAME_RULES)
 
 
 def load_hf_state_dict(model: Bert, state: dict[str, torch.Tensor]) -> Bert:
@@ -247,12 +244,7 @@ def load_hf_state_dict(model: Bert, state: dict[str, torch.Tensor]) -> Bert:
         if name.removeprefix("bert.") in HF_IGNORED:
             continue
         ours[hf_to_ours(name)] = tensor
-    expected = set(model.state_dict())
-    missing, unexpected = expected - set(ours), set(ours) - expected
-    if missing or unexpected:
-        raise ValueError(f"Checkpoint does not fit: missing {sorted(missing)}, unexpected {sorted(unexpected)}.")
-    model.load_state_dict(ours, strict=True)
-    return model
+    return load_exactly(model, ours)
 
 
 def minilm_files() -> tuple[Path, Path, Path]:

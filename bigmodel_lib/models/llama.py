@@ -18,12 +18,13 @@ K = n_kv_head key/value heads, D head size.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, fields
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .weight_names import load_exactly, rename_by_rules
 
 
 @dataclass(frozen=True)
@@ -316,10 +317,8 @@ HF_NAME_RULES: list[tuple[str, str]] = [
 
 
 def hf_to_ours(name: str) -> str:
-    for pattern, replacement in HF_NAME_RULES:
-        if re.fullmatch(pattern, name):
-            return re.sub(pattern, replacement, name)
-    raise KeyError(f"No rule maps the checkpoint tensor {name!r}; add one to HF_NAME_RULES.")
+    """Our parameter name for a transformers Llama tensor name."""
+    return rename_by_rules(name, HF_NAME_RULES)
 
 
 def load_hf_state_dict(model: Llama, state: dict[str, torch.Tensor]) -> Llama:
@@ -330,12 +329,7 @@ def load_hf_state_dict(model: Llama, state: dict[str, torch.Tensor]) -> Llama:
         if head is not None and not torch.equal(head, ours["tok_emb.weight"]):
             raise ValueError("Config ties the embeddings but the checkpoint's lm_head differs from embed_tokens.")
         ours["lm_head.weight"] = ours["tok_emb.weight"]
-    expected = set(model.state_dict())
-    missing, unexpected = expected - set(ours), set(ours) - expected
-    if missing or unexpected:
-        raise ValueError(f"Checkpoint does not fit: missing {sorted(missing)}, unexpected {sorted(unexpected)}.")
-    model.load_state_dict(ours, strict=True)
-    return model
+    return load_exactly(model, ours)
 
 
 def from_hf_model(hf_model) -> Llama:
