@@ -237,3 +237,51 @@ def gpt_parameter_formula(config: GPTConfig) -> int:
     v, t, c, n_layer = config.vocab_size, config.block_size, config.n_embd, config.n_layer
     per_layer = 12 * c * c + (13 * c if config.bias else 2 * c)
     return v * c + t * c + n_layer * per_layer + (2 * c if config.bias else c)
+
+
+# --- saving and loading a trained GPT -----------------------------------------------------------
+
+
+def save_pretrained(model: GPT, folder, tokenizer=None):
+    """Write `folder/` with model.safetensors + config.json (+ tokenizer.json), each file atomically.
+
+    The tied `lm_head.weight` is stored once (as `transformer.wte.weight`), like GPT-2's files.
+    """
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from safetensors.torch import save_file
+
+    from ..io import atomic_path, atomic_write_text
+
+    folder = Path(folder)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    with atomic_path(folder / "model.safetensors") as tmp:
+        save_file(state, str(tmp))
+    atomic_write_text(folder / "config.json", json.dumps(asdict(model.config), indent=2))
+    if tokenizer is not None:
+        with atomic_path(folder / "tokenizer.json") as tmp:
+            tokenizer.save(tmp)
+    return folder
+
+
+def load_pretrained(folder, device: torch.device | str = "cpu"):
+    """Rebuild a GPT saved by `save_pretrained`: (model in eval mode, its CharTokenizer or None)."""
+    import json
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    from ..tokenizers.char import CharTokenizer
+
+    folder = Path(folder)
+    if not (folder / "model.safetensors").exists():
+        raise FileNotFoundError(f"No saved GPT in {folder} (model.safetensors missing): train one and call "
+                                "save_pretrained(model, folder, tokenizer) first, e.g. by running chapter 07.")
+    model = GPT(GPTConfig(**json.loads((folder / "config.json").read_text())))
+    state = load_file(str(folder / "model.safetensors"))
+    state["lm_head.weight"] = state["transformer.wte.weight"]
+    model.load_state_dict(state, strict=True)
+    tokenizer = CharTokenizer.load(folder / "tokenizer.json") if (folder / "tokenizer.json").exists() else None
+    return model.to(device).eval(), tokenizer
