@@ -68,15 +68,27 @@ def main(argv=None) -> None:
     parser.add_argument("--n-head", type=int, default=4)
     parser.add_argument("--n-embd", type=int, default=128)
     parser.add_argument("--no-compile", action="store_true", help="skip torch.compile (slow to compile on CPU)")
+    parser.add_argument("--precisions", default="fp32,bf16", help="comma-separated: fp32, bf16, fp16 (fp16: CUDA only)")
+    parser.add_argument("--compile-precisions", default=None, help="compile only these (default: every precision)")
+    parser.add_argument("--json", default=None, help="also write the table and model facts to this JSON file")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     table, n_params, flops = run(args.device, args.steps, args.batch_size, args.block_size, args.n_layer, args.n_head,
-                                 args.n_embd, not args.no_compile)
+                                 args.n_embd, not args.no_compile, precisions=tuple(args.precisions.split(",")),
+                                 compile_precisions=tuple(args.compile_precisions.split(",")) if args.compile_precisions else None)
     import torch
 
     print(f"GPT {args.n_layer}L/{args.n_head}H/{args.n_embd}d, context {args.block_size}, batch {args.batch_size}: "
           f"{n_params:,} parameters, {flops:,} FLOPs per training token; torch threads {torch.get_num_threads()}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    if args.json:
+        import json
+
+        facts = {"args": vars(args), "parameters": n_params, "flops_per_token": flops,
+                 "torch": torch.__version__, "rows": table.to_dict(orient="records")}
+        if torch.cuda.is_available():
+            facts["gpu"] = torch.cuda.get_device_name()
+        Path(args.json).write_text(json.dumps(facts, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from bigmodel_lib.course import hosted
 from bigmodel_lib.course.chapters import all_chapters
 
 CHAPTERS = all_chapters()
@@ -26,14 +27,18 @@ def test_there_are_chapters():
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
-def test_opens_with_bilingual_title_and_parameters_cell(chapter):
+def test_opens_with_title_colab_link_setup_and_parameters_cells(chapter):
     notebook = load(chapter)
     first = notebook["cells"][0]
     assert first["cell_type"] == "markdown"
     title = "".join(first["source"]).splitlines()[0]
     assert title.startswith("# ") and CJK.search(title), f"title needs the source's Chinese heading: {title!r}"
-    parameters = code_cells(notebook)[0]
-    assert "parameters" in parameters["metadata"].get("tags", []), "first code cell must be tagged 'parameters'"
+    assert hosted.colab_badge(chapter.path.name) in "".join(first["source"]), "run `bigmodel course tidy` (Colab link)"
+    setup, parameters = code_cells(notebook)[:2]
+    assert hosted.SETUP_TAG in setup["metadata"].get("tags", []), "first code cell: the hosted set-up (course tidy)"
+    code = "".join("".join(c["source"]) for c in code_cells(notebook)[1:])
+    assert "".join(setup["source"]) == hosted.setup_cell_source(hosted.datasets_used(code)), "run `bigmodel course tidy`"
+    assert "parameters" in parameters["metadata"].get("tags", []), "second code cell must be tagged 'parameters'"
     assert "default_profile()" in "".join(parameters["source"]), "PROFILE must default to bml.default_profile()"
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
 

@@ -108,10 +108,12 @@ def tidy_chapter(chapter_path: Path | str) -> Path:
 
     from ..io import atomic_write_text
     from ..paths import repo_root
+    from .hosted import add_hosted_cells
 
     path = Path(chapter_path)
     notebook = nbformat.read(path, as_version=4)
     tidy_outputs(notebook, repo_root())
+    add_hosted_cells(notebook, path.name)
     atomic_write_text(path, nbformat.writes(notebook) + "\n")
     return path
 

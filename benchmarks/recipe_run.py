@@ -1,0 +1,58 @@
+"""nanoGPT's CPU recipe trained to the end (2,000 steps): validation loss, tokens/s, wall time.
+
+    python benchmarks/recipe_run.py --device cuda --precisions bf16,fp16
+
+The same trainer, model and data as chapter 07, so the figures compare with the chapter's CPU run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--precisions", default="fp32")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from bigmodel_lib import pick_device
+    from bigmodel_lib.data import load_tiny_shakespeare
+    from bigmodel_lib.models.gpt import GPT
+    from bigmodel_lib.tokenizers.char import CharTokenizer
+    from bigmodel_lib.training.batches import TokenWindows, split_tokens
+    from bigmodel_lib.training.course_gpt import recipe_config
+    from bigmodel_lib.training.trainer import TrainConfig, Trainer
+
+    device = pick_device(args.device)
+    text = load_tiny_shakespeare()
+    tokenizer = CharTokenizer.train(text)
+    train_ids, val_ids = split_tokens(torch.tensor(tokenizer.encode(text)))
+    rows = []
+    for precision in args.precisions.split(","):
+        torch.manual_seed(0)
+        model = GPT(recipe_config(tokenizer.vocab_size))
+        config = TrainConfig(max_steps=args.steps, batch_size=12, lr=2e-3, min_lr_ratio=0.1, warmup_steps=100,
+                             betas=(0.9, 0.99), weight_decay=0.1, grad_clip=1.0, eval_every=args.steps,
+                             eval_batches=20, precision=precision, progress=False, desc=precision)
+        result = Trainer(model, TokenWindows(train_ids, val_ids, 64, seed=0, device=device), config,
+                         device=device).fit()
+        rows.append({"device": str(device), "precision": precision, "steps": result.steps,
+                     "val_loss": round(result.final_val, 4), "tokens_per_s": round(result.tokens_per_s),
+                     "wall_s": round(result.wall_seconds, 1)})
+        print(rows[-1], flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
