@@ -33,7 +33,7 @@ def test_add_hosted_cells_is_idempotent_and_keeps_counts_consecutive():
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert hosted.SETUP_TAG in code[0].metadata["tags"] and "parameters" in code[1].metadata["tags"]
     assert [c.execution_count for c in code] == [1, 2, 3]
-    assert "'tinyshakespeare', 'sms_spam_collection'" in code[0].source
+    assert '"tinyshakespeare", "sms_spam_collection"' in code[0].source
 
 
 def run_setup_cell(source, monkeypatch, hosted_env, installed):

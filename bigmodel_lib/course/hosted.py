@@ -43,23 +43,28 @@ def colab_badge(notebook_name: str) -> str:
 
 def datasets_used(code: str) -> list[str]:
     """The registered data sets whose loaders appear in a chapter's code, in registry order."""
-    return [name for name, calls in DATA_CALLS.items() if any(re.search(rf"\b{c}\b", code) for c in calls)]
+    return [name for name, calls in DATA_CALLS.items() if any(call in code for call in calls)]
+
+
+def _quoted(names) -> str:
+    return ", ".join(f'"{name}"' for name in names)
 
 
 def setup_cell_source(datasets: list[str]) -> str:
     pip = 'pip = [sys.executable, "-m", "pip", "install", "-q"]'
     fetch = (f'    subprocess.run([sys.executable, "-m", "bigmodel_lib.course.cli", "data", "fetch", '
-             f'{", ".join(repr(d) for d in datasets)}], check=True)\n' if datasets else "")
+             f'{_quoted(datasets)}], check=True)\n' if datasets else "")
     return (
         "# Hosted notebooks (Colab, Kaggle): install the course and fetch this chapter's data (checksums verified).\n"
         "# On your own machine, set up with `make install`, this cell does nothing.\n"
         "import importlib.util\nimport os\nimport subprocess\nimport sys\n\n"
-        'HOSTED = "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ or "KAGGLE_KERNEL_RUN_TYPE" in os.environ\n'
+        'HOSTED = "google.colab" in sys.modules or any(v in os.environ for v in ("COLAB_RELEASE_TAG", "KAGGLE_KERNEL_RUN_TYPE"))\n'
         'if HOSTED and importlib.util.find_spec("bigmodel_lib") is None:\n'
         f"    {pip}\n"
-        f'    subprocess.run([*pip, "--no-deps", "bigmodel-course @ git+{REPOSITORY}@{BRANCH}"], check=True)\n'
-        f"    subprocess.run([*pip, {', '.join(repr(p) for p in EXTRA_PACKAGES)}], check=True)\n"
-        f'    subprocess.run([*pip, "--no-deps", {", ".join(repr(p) for p in NO_DEPS_PACKAGES)}], check=True)\n'
+        f'    course = "bigmodel-course @ git+{REPOSITORY}@{BRANCH}"\n'
+        '    subprocess.run([*pip, "--no-deps", course], check=True)\n'
+        f"    subprocess.run([*pip, {_quoted(EXTRA_PACKAGES)}], check=True)\n"
+        f'    subprocess.run([*pip, "--no-deps", {_quoted(NO_DEPS_PACKAGES)}], check=True)\n'
         f"{fetch}"
     ).rstrip("\n")
 
