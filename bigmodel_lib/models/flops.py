@@ -9,6 +9,8 @@ PyTorch's FLOP counter and the PaLM paper's 6N + 12·L·T·d_attn do):
     forward  = 2N + 4·L·T·d_attn        training = 3 x forward = 6N + 12·L·T·d_attn
 
 Embedding lookups cost no FLOPs, so N counts only matmul weights (a tied output head once).
+The formula itself lives in one place, `bigmodel_lib.sizing.flops_per_token`; this module counts
+N from a real model and measures FLOPs with PyTorch's counter, to check that formula.
 """
 
 from __future__ import annotations
@@ -27,12 +29,6 @@ def matmul_params(model: nn.Module, exclude: tuple[str, ...] = ()) -> int:
             seen.add(id(module.weight))
             total += module.weight.numel()
     return total
-
-
-def flops_per_token(n_matmul_params: int, n_layer: int, d_attn: int, context: int, training: bool = False) -> int:
-    """Forward (or training, 3x) FLOPs per token at context length `context`."""
-    forward = 2 * n_matmul_params + 4 * n_layer * context * d_attn
-    return 3 * forward if training else forward
 
 
 def measured_forward_flops(model: nn.Module, *args, **kwargs) -> int:

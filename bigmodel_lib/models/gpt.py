@@ -116,9 +116,11 @@ class GPT(nn.Module):
 
         (Forward 2N + backward 4N per token; each layer's QKᵀ and AV add 2·2·T·C forward, times 3.)
         """
+        from ..sizing import flops_per_token
+
         c = self.config
         t = c.block_size if seq_len is None else seq_len
-        return 6 * self.num_parameters(non_embedding=True) + 12 * c.n_layer * c.n_embd * t
+        return int(flops_per_token(self.num_parameters(non_embedding=True), c.n_layer, t, c.n_embd))
 
     def param_groups(self, weight_decay: float) -> list[dict]:
         """AdamW groups: decay matrices (dim ≥ 2), not biases and norm weights."""
