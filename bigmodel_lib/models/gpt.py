@@ -259,12 +259,12 @@ def save_pretrained(model: GPT, folder, tokenizer=None):
 
     folder = Path(folder)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
-    with atomic_path(folder / "model.safetensors") as tmp:
-        save_file(state, str(tmp))
     atomic_write_text(folder / "config.json", json.dumps(asdict(model.config), indent=2))
     if tokenizer is not None:
         with atomic_path(folder / "tokenizer.json") as tmp:
             tokenizer.save(tmp)
+    with atomic_path(folder / "model.safetensors") as tmp:  # last: its presence means the folder is complete
+        save_file(state, str(tmp))
     return folder
 
 
