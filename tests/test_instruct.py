@@ -81,6 +81,12 @@ def test_one_lora_step_updates_only_the_adapters_and_merge_keeps_outputs(smollm2
     model = apply_lora(copy.deepcopy(base), TARGETS, r=4, alpha=8)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     examples = [I.build_example(tok, I.chat_messages(t), a) for t, a in zip(TEXTS[:2], ["Yes", "No"], strict=True)]
+    ids = I.pad_right([e[0] for e in examples], 0)
+    labels = I.pad_right([e[1] for e in examples], I.IGNORE)
+    with torch.no_grad():  # the head-only-where-labelled loss equals the plain masked loss
+        full_logits, _ = model(ids[:, :-1])
+        plain = torch.nn.functional.cross_entropy(full_logits.flatten(0, 1), labels[:, 1:].flatten(), ignore_index=-100)
+        assert torch.allclose(I.answer_loss(model, ids, labels), plain, atol=1e-4)
     report = I.train_lora(model, examples, steps=1, batch_size=2, lr=1e-2, progress=False)
     assert len(report["loss"]) == 1 and np.isfinite(report["loss"][0])
     for name, p in model.named_parameters():
