@@ -42,3 +42,10 @@ def test_few_label_transfer_table(splits):
     assert table.accuracy.between(0, 1).all()
     with pytest.raises(ValueError, match="target domain"):
         K.few_label_transfer(splits.train, splits.test, "twitter", sizes=(8,))
+
+
+def test_texts_without_words_do_not_make_nan(splits):
+    texts = list(splits.train.text.head(60)) + [":-) :-)", ":) "]
+    labels = list(splits.train.label.head(60)) + [1, 0]
+    model = K.train_keras_classifier(texts, labels, epochs=2, seed=0)
+    assert np.isfinite(K.keras_log_probs(model, [":)", "great food"])).all()

@@ -22,8 +22,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 TRANSFERRED = ("embedding", "hidden", "head")  # the layers that carry learned weights
 
 
+EMPTY = "[no words]"
+
+
 def _as_strings(texts: Sequence[str]) -> np.ndarray:
-    return np.asarray([str(t) for t in texts], dtype=object)
+    """Texts as a numpy string array. A text without letters or digits (an SMS ":-)") would vectorise
+    to padding only, and the masked average over zero tokens is 0/0 = NaN, which poisons training:
+    such texts become `EMPTY`, one out-of-vocabulary token."""
+    return np.asarray([t if any(c.isalnum() for c in t) else EMPTY for t in map(str, texts)], dtype=object)
 
 
 def fit_keras(model, texts: Sequence[str], labels, *, epochs: int, batch_size: int = 16, seed: int = 0):
@@ -50,7 +56,7 @@ def train_keras_classifier(texts: Sequence[str], labels, *, epochs: int = 8, see
     from ..keras_models.text_classifier import build_keras_text_classifier
 
     keras.utils.set_random_seed(seed)
-    model = build_keras_text_classifier(list(texts), int(np.max(labels)) + 1, learning_rate=learning_rate, **build_kwargs)
+    model = build_keras_text_classifier(list(_as_strings(texts)), int(np.max(labels)) + 1, learning_rate=learning_rate, **build_kwargs)
     return fit_keras(model, texts, labels, epochs=epochs, batch_size=batch_size, seed=seed)
 
 
@@ -93,7 +99,7 @@ def few_label_transfer(train, test, target: str, sizes: Sequence[int] = (16, 32,
     tgt_test = test[test.domain == target]
     if max(sizes) > len(pool):
         raise ValueError(f"asked for {max(sizes)} labels but the target domain has {len(pool)} training sentences")
-    vectorize = make_text_vectorizer(source.text)
+    vectorize = make_text_vectorizer(_as_strings(source.text))
     keras.utils.set_random_seed(0)
     base = build_keras_text_classifier(vectorize, 2, learning_rate=learning_rate)
     fit_keras(base, source.text, source.label, epochs=source_epochs, batch_size=32)
