@@ -143,3 +143,40 @@ def refresh_outputs(chapter_path: Path | str, profile: str = "full", timeout: in
 
     atomic_write_text(path, nbformat.writes(notebook) + "\n")
     return path
+
+
+def adopt_outputs(executed_path: Path | str, chapter_path: Path | str) -> Path:
+    """Commit the outputs of a `make course` run (papermill's executed copy) into the chapter.
+
+    Refuses when any cell's source differs from the chapter's (the run was of other code). The
+    cell papermill injected (`PROFILE = "full"`, the default) is dropped and the execution counts
+    renumbered, so the result reads like a run in place (`course refresh`), without running again.
+    """
+    import nbformat
+
+    from ..io import atomic_write_text
+    from ..paths import repo_root
+
+    chapter_path = Path(chapter_path)
+    chapter = nbformat.read(chapter_path, as_version=4)
+    executed = nbformat.read(Path(executed_path), as_version=4)
+    cells = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    if [c.source for c in cells] != [c.source for c in chapter.cells]:
+        raise ValueError(f"{executed_path} was run from other code than {chapter_path}: run `make course` again.")
+    for count, cell in enumerate((c for c in cells if c.cell_type == "code"), start=1):
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        cell.execution_count = count
+        for output in cell.outputs:
+            if "execution_count" in output:
+                output["execution_count"] = count
+    for cell in cells:
+        cell.metadata.pop("papermill", None)
+    chapter.cells = cells
+    chapter.metadata["widgets"] = executed.metadata.get("widgets", chapter.metadata.get("widgets"))
+    if chapter.metadata["widgets"] is None:
+        chapter.metadata.pop("widgets")
+    tidy_outputs(chapter, repo_root())
+    chapter.metadata["kernelspec"] = KERNELSPEC
+    atomic_write_text(chapter_path, nbformat.writes(chapter) + "\n")
+    return chapter_path

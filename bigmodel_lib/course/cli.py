@@ -91,6 +91,16 @@ def cmd_course_tidy(args) -> int:
     return 0
 
 
+def cmd_course_adopt(args) -> int:
+    from .authoring import adopt_outputs
+    from .chapters import select_chapters
+
+    for chapter in select_chapters(args.chapters):
+        executed = Path(args.run) / "notebooks" / f"{chapter.name}.ipynb"
+        print(f"{chapter.name}: {adopt_outputs(executed, chapter.path)}")
+    return 0
+
+
 def cmd_course_student(args) -> int:
     from .student import write_student_edition
 
@@ -138,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     tidy = course.add_parser("tidy", help="tidy committed outputs (progress bars, paths) without executing")
     tidy.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
     tidy.set_defaults(func=cmd_course_tidy)
+    adopt = course.add_parser("adopt", help="commit the outputs of a `course run` (e.g. make course) into the chapters")
+    adopt.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
+    adopt.add_argument("--run", default="build/course", help="the --out folder of that run")
+    adopt.set_defaults(func=cmd_course_adopt)
     student = course.add_parser("student", help="write the student edition: solutions stubbed, outputs cleared")
     student.add_argument("--out", default="build/student")
     student.set_defaults(func=cmd_course_student)
