@@ -41,7 +41,7 @@ student: install
 	$(BIN)/bigmodel course student --out build/student
 
 test: install
-	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist load tests
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist load --durations=20 tests
 	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider chapters
