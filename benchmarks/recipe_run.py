@@ -30,8 +30,8 @@ def main(argv=None) -> None:
     from bigmodel_lib.models.gpt import GPT
     from bigmodel_lib.tokenizers.char import CharTokenizer
     from bigmodel_lib.training.batches import TokenWindows, split_tokens
-    from bigmodel_lib.training.course_gpt import recipe_config
-    from bigmodel_lib.training.trainer import TrainConfig, Trainer
+    from bigmodel_lib.training.course_gpt import recipe_config, recipe_train_config
+    from bigmodel_lib.training.trainer import Trainer
 
     device = pick_device(args.device)
     text = load_tiny_shakespeare()
@@ -41,9 +41,8 @@ def main(argv=None) -> None:
     for precision in args.precisions.split(","):
         torch.manual_seed(0)
         model = GPT(recipe_config(tokenizer.vocab_size))
-        config = TrainConfig(max_steps=args.steps, batch_size=12, lr=2e-3, min_lr_ratio=0.1, warmup_steps=100,
-                             betas=(0.9, 0.99), weight_decay=0.1, grad_clip=1.0, eval_every=args.steps,
-                             eval_batches=20, precision=precision, progress=False, desc=precision)
+        config = recipe_train_config(args.steps, warmup_steps=100, eval_every=args.steps, eval_batches=20,
+                                     precision=precision, progress=False, desc=precision)
         result = Trainer(model, TokenWindows(train_ids, val_ids, 64, seed=0, device=device), config,
                          device=device).fit()
         rows.append({"device": str(device), "precision": precision, "steps": result.steps,

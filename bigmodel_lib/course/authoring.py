@@ -163,19 +163,16 @@ def adopt_outputs(executed_path: Path | str, chapter_path: Path | str) -> Path:
     cells = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     if [c.source for c in cells] != [c.source for c in chapter.cells]:
         raise ValueError(f"{executed_path} was run from other code than {chapter_path}: run `make course` again.")
-    for count, cell in enumerate((c for c in cells if c.cell_type == "code"), start=1):
+    for cell in cells:
         cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
+    for count, cell in enumerate((c for c in cells if c.cell_type == "code"), start=1):
         cell.execution_count = count
         for output in cell.outputs:
             if "execution_count" in output:
                 output["execution_count"] = count
-    for cell in cells:
-        cell.metadata.pop("papermill", None)
     chapter.cells = cells
-    chapter.metadata["widgets"] = executed.metadata.get("widgets", chapter.metadata.get("widgets"))
-    if chapter.metadata["widgets"] is None:
-        chapter.metadata.pop("widgets")
+    if executed.metadata.get("widgets"):  # the final state of the run's progress bars
+        chapter.metadata["widgets"] = executed.metadata["widgets"]
     tidy_outputs(chapter, repo_root())
     chapter.metadata["kernelspec"] = KERNELSPEC
     atomic_write_text(chapter_path, nbformat.writes(chapter) + "\n")

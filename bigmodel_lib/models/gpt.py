@@ -13,8 +13,10 @@ i.e. transposed: load them with `.t()`.
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -249,10 +251,6 @@ def save_pretrained(model: GPT, folder, tokenizer=None):
 
     The tied `lm_head.weight` is stored once (as `transformer.wte.weight`), like GPT-2's files.
     """
-    import json
-    from dataclasses import asdict
-    from pathlib import Path
-
     from safetensors.torch import save_file
 
     from ..io import atomic_path, atomic_write_text
@@ -270,9 +268,6 @@ def save_pretrained(model: GPT, folder, tokenizer=None):
 
 def load_pretrained(folder, device: torch.device | str = "cpu"):
     """Rebuild a GPT saved by `save_pretrained`: (model in eval mode, its CharTokenizer or None)."""
-    import json
-    from pathlib import Path
-
     from safetensors.torch import load_file
 
     from ..tokenizers.char import CharTokenizer

@@ -31,6 +31,15 @@ def recipe_config(vocab_size: int) -> GPTConfig:
     return GPTConfig(block_size=64, vocab_size=vocab_size, n_layer=4, n_head=4, n_embd=128, dropout=0.0)
 
 
+def recipe_train_config(steps: int, **overrides):
+    """nanoGPT's CPU-recipe optimiser settings (chapter 07) for `steps` steps of 12×64 tokens."""
+    from .trainer import TrainConfig
+
+    settings = dict(max_steps=steps, batch_size=12, lr=2e-3, min_lr_ratio=0.1, warmup_steps=min(100, steps // 10),
+                    betas=(0.9, 0.99), weight_decay=0.1, grad_clip=1.0)
+    return TrainConfig(**{**settings, **overrides})
+
+
 def save_course_gpt(model: GPT, tokenizer: CharTokenizer) -> Path:
     return save_pretrained(model, course_gpt_dir(), tokenizer)
 
@@ -51,15 +60,13 @@ def train_recipe_gpt(device: torch.device | str, steps: int, seed: int = 0,
     """The recipe GPT trained on Tiny Shakespeare's characters for `steps` steps of 12×64 tokens."""
     from ..data import load_tiny_shakespeare
     from .batches import TokenWindows, split_tokens
-    from .trainer import TrainConfig, Trainer
+    from .trainer import Trainer
 
     text = load_tiny_shakespeare()
     tokenizer = CharTokenizer.train(text)
     train_ids, val_ids = split_tokens(torch.tensor(tokenizer.encode(text)))
     torch.manual_seed(seed)
     model = GPT(recipe_config(tokenizer.vocab_size))
-    config = TrainConfig(max_steps=steps, batch_size=12, lr=2e-3, min_lr_ratio=0.1, warmup_steps=min(100, steps // 10),
-                         betas=(0.9, 0.99), weight_decay=0.1, grad_clip=1.0, eval_every=0, eval_batches=2,
-                         progress=progress, desc="course GPT (fallback)")
+    config = recipe_train_config(steps, eval_every=0, eval_batches=2, progress=progress, desc="course GPT (fallback)")
     Trainer(model, TokenWindows(train_ids, val_ids, 64, seed=seed, device=device), config, device=device).fit()
     return model.eval(), tokenizer
