@@ -17,6 +17,9 @@ def test_sample_labels_balanced(splits):
     assert len(few) == 9 and sorted(few.label.value_counts().tolist()) == [4, 5]
     assert set(few.domain) == {"yelp"}
     assert few.index.equals(K.sample_labels(splits.train[splits.train.domain == "yelp"], 9, seed=3).index)
+    tiny = splits.train[splits.train.domain == "yelp"].head(16)  # 7 negative, 9 positive
+    with pytest.raises(ValueError, match="has only 7 rows.*at most 14"):
+        K.sample_labels(tiny, 16, seed=0)
 
 
 def test_copy_weights_and_log_probs(splits):

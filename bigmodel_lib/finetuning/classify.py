@@ -523,6 +523,39 @@ def predict(model: EncoderClassifier, tokenizer: WordPieceTokenizer, texts: Sequ
             for t, p in zip(texts, probs, strict=True)]
 
 
+# --- the course's fine-tuning budget (chapters 08 and 09) -----------------------------------
+
+
+@dataclass(frozen=True)
+class FinetunePlan:
+    """What chapter 08 trains and chapter 09 retrains when 08's predictions are missing."""
+
+    steps: dict[str, int]              # optimizer steps (batches of 16) per task, the same for every strategy
+    strategies: dict[str, list[str]]   # which strategies run on each task
+    max_len: dict[str, int]            # tokens kept per text
+    lr: dict[str, float]               # learning rate per strategy (the probe has none)
+    limit: int | None                  # smoke: train on 2×limit texts, validate and test on `limit`
+
+
+def course_plan(profile: str) -> FinetunePlan:
+    """The one budget both chapters use, so 09 can tell whether 08's saved logits fit its splits.
+
+    SMS spam trains two epochs of its 3,618 training messages (454 steps), chosen on validation
+    accuracy against half an epoch (`benchmarks/sms_finetune.py` prints both); sentiment, 100 steps.
+    """
+    from ..profiles import by_profile
+
+    return FinetunePlan(
+        steps={"sms_spam": by_profile(profile, smoke=2, full=454), "sentiment": by_profile(profile, smoke=2, full=100)},
+        # budget: SMS (more and longer texts) runs the three strategies that matter most; sentiment all five
+        strategies={"sms_spam": ["probe", "full", "lora"], "sentiment": ["probe", "last_n", "full", "lora", "peft"]},
+        # full: 95% of SMS messages fit in 55 tokens, 99% of sentences in 50; smoke: short and quick
+        max_len=by_profile(profile, smoke={"sms_spam": 16, "sentiment": 16}, full={"sms_spam": 64, "sentiment": 48}),
+        lr={"probe": 0.0, "last_n": 2e-4, "full": 1e-4, "lora": 1e-3, "peft": 1e-3},
+        limit=by_profile(profile, smoke=24, full=None),
+    )
+
+
 # --- one strategy, end to end ---------------------------------------------------------------
 
 
@@ -543,7 +576,7 @@ class StrategyResult:
 def run_strategy(strategy: str, encoder: nn.Module, tokens: dict[str, list], labels: dict[str, np.ndarray], *,
                  steps: int, lr: float, batch_size: int = 16, device: torch.device | str = "cpu", seed: int = 0,
                  r: int = 8, alpha: float = 16.0, last_n: int = 2, n_classes: int = 2,
-                 progress: bool = True) -> StrategyResult:
+                 progress: bool = True, desc: str | None = None) -> StrategyResult:
     """Fine-tune a fresh copy of `encoder` with `strategy` (probe, last_n, full, lora, peft) on
     `tokens["train"]` for `steps` batches, then predict logits for `val` and `test`."""
     import copy
@@ -569,7 +602,7 @@ def run_strategy(strategy: str, encoder: nn.Module, tokens: dict[str, list], lab
         else:
             configure(model, strategy, last_n=last_n, r=r, alpha=alpha)
         rep = train_classifier(model, tokens["train"], labels["train"], steps=steps, lr=lr, batch_size=batch_size,
-                               device=device, seed=seed, progress=progress, desc=strategy)
+                               device=device, seed=seed, progress=progress, desc=desc or strategy)
         result = StrategyResult(strategy, model, rep.seconds, rep.trainable, rep.total, rep.training_mib,
                                 rep.peak_mib, None, None, rep.losses)
     result.val_logits = predict_logits(model, tokens["val"], device=device)

@@ -71,8 +71,12 @@ def sample_labels(df, n: int, seed: int):
     import pandas as pd
 
     groups = [g for _, g in df.groupby("label")]
-    return pd.concat([g.sample(n // len(groups) + (i < n % len(groups)), random_state=seed)
-                      for i, g in enumerate(groups)])
+    wanted = [n // len(groups) + (i < n % len(groups)) for i in range(len(groups))]
+    for g, k in zip(groups, wanted, strict=True):
+        if len(g) < k:
+            raise ValueError(f"Asked for {n} balanced labels, but label {g.label.iloc[0]} has only {len(g)} rows "
+                             f"to draw {k} from: use a smaller size (at most {len(groups) * min(map(len, groups))}).")
+    return pd.concat([g.sample(k, random_state=seed) for g, k in zip(groups, wanted, strict=True)])
 
 
 def few_label_transfer(train, test, target: str, sizes: Sequence[int] = (16, 32, 64, 128),
