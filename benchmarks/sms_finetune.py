@@ -55,9 +55,19 @@ def main(argv=None) -> None:
                          "train s": round(r.seconds, 1)})
             print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     print(f"\nSMS spam, full fine-tuning on {device} ({len(labels['val'])} validation, {len(labels['test'])} test):")
-    print(pd.DataFrame(rows).round(4).to_string(index=False))
+    print(table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps({"device": str(device), "rows": rows}, indent=2), encoding="utf-8")
+
+
+def table(rows: list[dict]) -> str:
+    """The rows as printed: whole numbers stay whole, the baseline's empty cells stay empty."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows).round(4)
+    for column in ("seed", "steps"):
+        frame[column] = frame[column].map(lambda v: "" if pd.isna(v) else int(v))
+    return frame.to_string(index=False, na_rep="")
 
 
 if __name__ == "__main__":
