@@ -27,8 +27,6 @@ def main(argv=None) -> None:
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args(argv)
 
-    import pandas as pd
-
     from bigmodel_lib import pick_device
     from bigmodel_lib.evaluation import metrics as M
     from bigmodel_lib.finetuning import classify as C
@@ -39,21 +37,22 @@ def main(argv=None) -> None:
     encoder, tokenizer = C.load_encoder("hf")
     tokens = {k: tokenizer(getattr(splits, k).text, plan.max_len["sms_spam"]) for k in ("train", "val", "test")}
     labels = {k: getattr(splits, k).label.to_numpy() for k in ("train", "val", "test")}
+
+    def row(model: str, val_pred, test_pred, seed=None, steps=None, seconds=None) -> dict:
+        return {"model": model, "seed": seed, "steps": steps,
+                "epochs": None if steps is None else round(steps * 16 / len(labels["train"]), 2),
+                "val accuracy": M.accuracy(labels["val"], val_pred), "test accuracy": M.accuracy(labels["test"], test_pred),
+                "test errors": int((test_pred != labels["test"]).sum()),
+                "train s": None if seconds is None else round(seconds, 1)}
+
     baseline = C.tfidf_baseline(splits.train.text, splits.train.label)
-    rows = [{"model": "tfidf+logreg", "seed": None, "steps": None, "epochs": None,
-             "val accuracy": M.accuracy(labels["val"], baseline.predict(splits.val.text)),
-             "test accuracy": M.accuracy(labels["test"], baseline.predict(splits.test.text)),
-             "test errors": int((baseline.predict(splits.test.text) != labels["test"]).sum()), "train s": None}]
+    rows = [row("tfidf+logreg", baseline.predict(splits.val.text), baseline.predict(splits.test.text))]
     for seed in [int(s) for s in args.seeds.split(",")]:
         for steps in [int(s) for s in args.steps.split(",")]:
             r = C.run_strategy("full", encoder, tokens, labels, steps=steps, lr=plan.lr["full"], device=device,
                                seed=seed, desc=f"seed {seed}, {steps} steps")
-            rows.append({"model": "MiniLM full", "seed": seed, "steps": steps, "epochs": round(steps * 16 / len(labels["train"]), 2),
-                         "val accuracy": M.accuracy(labels["val"], r.val_logits.argmax(1)),
-                         "test accuracy": M.accuracy(labels["test"], r.test_logits.argmax(1)),
-                         "test errors": int((r.test_logits.argmax(1) != labels["test"]).sum()),
-                         "train s": round(r.seconds, 1)})
-            print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
+            rows.append(row("MiniLM full", r.val_logits.argmax(1), r.test_logits.argmax(1), seed, steps, r.seconds))
+            print(table(rows[-1:]), flush=True)
     print(f"\nSMS spam, full fine-tuning on {device} ({len(labels['val'])} validation, {len(labels['test'])} test):")
     print(table(rows))
     if args.json:

@@ -137,12 +137,7 @@ def refresh_outputs(chapter_path: Path | str, profile: str = "full", timeout: in
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    tidy_outputs(notebook, repo_root())
-    notebook.metadata["kernelspec"] = KERNELSPEC
-    from ..io import atomic_write_text
-
-    atomic_write_text(path, nbformat.writes(notebook) + "\n")
-    return path
+    return _save_tidy(notebook, path)
 
 
 def adopt_outputs(executed_path: Path | str, chapter_path: Path | str) -> Path:
@@ -153,9 +148,6 @@ def adopt_outputs(executed_path: Path | str, chapter_path: Path | str) -> Path:
     renumbered, so the result reads like a run in place (`course refresh`), without running again.
     """
     import nbformat
-
-    from ..io import atomic_write_text
-    from ..paths import repo_root
 
     chapter_path = Path(chapter_path)
     chapter = nbformat.read(chapter_path, as_version=4)
@@ -173,7 +165,17 @@ def adopt_outputs(executed_path: Path | str, chapter_path: Path | str) -> Path:
     chapter.cells = cells
     if executed.metadata.get("widgets"):  # the final state of the run's progress bars
         chapter.metadata["widgets"] = executed.metadata["widgets"]
-    tidy_outputs(chapter, repo_root())
-    chapter.metadata["kernelspec"] = KERNELSPEC
-    atomic_write_text(chapter_path, nbformat.writes(chapter) + "\n")
-    return chapter_path
+    return _save_tidy(chapter, chapter_path)
+
+
+def _save_tidy(notebook, path: Path) -> Path:
+    """Tidy the outputs, name the course kernel, and write the notebook atomically."""
+    import nbformat
+
+    from ..io import atomic_write_text
+    from ..paths import repo_root
+
+    tidy_outputs(notebook, repo_root())
+    notebook.metadata["kernelspec"] = KERNELSPEC
+    atomic_write_text(path, nbformat.writes(notebook) + "\n")
+    return path

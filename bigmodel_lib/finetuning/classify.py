@@ -165,7 +165,8 @@ def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool, seed:
 # --- the model ------------------------------------------------------------------------------
 
 
-def _mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Average of `hidden` over the positions where `mask` is 1 (padding ignored)."""
     m = mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)  # (B, C)
 
@@ -186,7 +187,7 @@ class EncoderClassifier(nn.Module):
         return out.last_hidden_state if hasattr(out, "last_hidden_state") else out
 
     def embed(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # (B, C)
-        return _mean_pool(self.hidden_states(ids, mask), mask)
+        return mean_pool(self.hidden_states(ids, mask), mask)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # (B, n_classes)
         return self.head(self.dropout(self.embed(ids, mask)))

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import copy
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import torch
 from torch import nn
 
 from ..models.gpt import GPT
 from ..tokenizers.char import CharTokenizer
+from .classify import mean_pool
 
 POOLS = ("last", "mean")
 
@@ -105,16 +106,11 @@ class GPTClassifier(nn.Module):
             raise ValueError(f"{ids.shape[1]} characters > the GPT's context of {self.block_size}: "
                              f"encode with encode_chars(..., max_length={self.block_size}).")
         h = self.gpt.hidden_states(ids)  # (B, T, C), causal: padding on the right is never attended to
-        m = mask.unsqueeze(-1).to(h.dtype)  # (B, T, 1)
         if self.pool == "mean":
-            return (h * m).sum(1) / m.sum(1).clamp(min=1.0)
+            return mean_pool(h, mask)
         last = mask.long().sum(1).clamp(min=1) - 1  # (B,) index of the last real character
         return h[torch.arange(h.shape[0], device=h.device), last]
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # (B, n_classes)
         return self.head(self.dropout(self.embed(ids, mask)))
 
-
-def gpt_tokens(tokenizer: CharTokenizer, splits: dict[str, Sequence[str]], max_length: int = 64) -> dict[str, list]:
-    """`encode_chars` over each split: {"train": ids, "val": ids, "test": ids}."""
-    return {k: encode_chars(tokenizer, v, max_length) for k, v in splits.items()}
