@@ -7,6 +7,7 @@ The few names every notebook uses live here; the rest is organised by what thing
 
 from . import data, paths
 from .device import default_device_name, device_report, pick_device, seed_everything
+from .numerics import check_close, check_matches, max_abs_diff, roundoff_bound
 from .profiles import PROFILES, by_profile, default_profile
 from .results import load_results, record, recorded, start_chapter
 
@@ -17,12 +18,16 @@ __all__ = [
     "paths",
     "PROFILES",
     "by_profile",
+    "check_close",
+    "check_matches",
     "default_device_name",
     "default_profile",
     "device_report",
     "load_results",
+    "max_abs_diff",
     "pick_device",
     "record",
+    "roundoff_bound",
     "recorded",
     "seed_everything",
     "start_chapter",

@@ -1,6 +1,5 @@
 """Our attention, positional encodings, norms and GELU against PyTorch, transformers and Keras."""
 
-import math
 
 import numpy as np
 import pytest
@@ -21,6 +20,7 @@ from bigmodel_lib.models.attention import (
     sinusoidal_positions,
     split_heads,
 )
+from bigmodel_lib.numerics import check_close, check_matches, roundoff_bound
 
 
 @pytest.fixture
@@ -29,28 +29,33 @@ def qkv():
     return tuple(torch.randn(2, 3, 7, 16, generator=g) for _ in range(3))
 
 
+@pytest.mark.reference
 def test_sdpa_matches_torch(qkv):
     q, k, v = qkv
     ours = scaled_dot_product_attention(q, k, v)
-    assert torch.allclose(ours, F.scaled_dot_product_attention(q, k, v), atol=1e-5)
+    # One head: the score (16 terms), the softmax's sum and the weighted sum (7 keys each).
+    check_matches("attention", ours, F.scaled_dot_product_attention(q, k, v), terms=16 + 2 * 7)
 
 
+@pytest.mark.reference
 def test_causal_sdpa_matches_torch(qkv):
     q, k, v = qkv
     ours, w = scaled_dot_product_attention(q, k, v, is_causal=True, return_weights=True)
-    assert torch.allclose(ours, F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-5)
+    check_matches("causal attention", ours, F.scaled_dot_product_attention(q, k, v, is_causal=True), terms=16 + 2 * 7)
     assert torch.all(w.triu(diagonal=1) == 0)  # nothing from the future
-    assert torch.allclose(w.sum(-1), torch.ones(2, 3, 7))
+    check_matches("attention row sums", w.sum(-1), torch.ones(2, 3, 7), terms=7)  # a sum of ≤ 7 probabilities
 
 
+@pytest.mark.reference
 def test_boolean_and_additive_masks_agree(qkv):
     q, k, v = qkv
     keep = causal_mask(7)
     additive = torch.zeros(7, 7).masked_fill(~keep, float("-inf"))
     a = scaled_dot_product_attention(q, k, v, mask=keep)
     b = scaled_dot_product_attention(q, k, v, mask=additive)
-    assert torch.allclose(a, b, atol=1e-6)
-    assert torch.allclose(a, F.scaled_dot_product_attention(q, k, v, attn_mask=keep), atol=1e-5)
+    check_matches("boolean vs additive mask", a, b, terms=16 + 2 * 7)
+    check_matches("masked attention vs torch", a, F.scaled_dot_product_attention(q, k, v, attn_mask=keep),
+                  terms=16 + 2 * 7)
 
 
 def test_causal_mask_bottom_right_for_cache():
@@ -67,6 +72,7 @@ def test_heads_round_trip():
     assert torch.equal(merge_heads(h), x)
 
 
+@pytest.mark.reference
 def test_mha_scratch_equals_fused_and_cache():
     torch.manual_seed(0)
     mha = MultiHeadSelfAttention(32, 4).eval()
@@ -74,14 +80,17 @@ def test_mha_scratch_equals_fused_and_cache():
     fused = mha(x)
     mha.use_sdpa = False
     scratch = mha(x)
-    assert torch.allclose(fused, scratch, atol=1e-5)
+    # q/k/v projection (32 terms), score (head 8), softmax and weighted sum (9 keys each), output projection (32).
+    terms = 32 + 8 + 2 * 9 + 32
+    check_matches("written-out vs fused attention", scratch, fused, terms=terms)
     # the same outputs computed in pieces with a cache: prefill 5, then 1, then 3
     mha.use_sdpa = True
     cache = LayerKVCache()
     pieces = [mha(x[:, :5], cache), mha(x[:, 5:6], cache), mha(x[:, 6:], cache)]
-    assert torch.allclose(torch.cat(pieces, dim=1), fused, atol=1e-5)
+    check_matches("attention computed in pieces with a KV cache", torch.cat(pieces, dim=1), fused, terms=terms)
 
 
+@pytest.mark.reference
 def test_mha_matches_torch_multihead_attention():
     torch.manual_seed(0)
     ours = MultiHeadSelfAttention(32, 4).eval()
@@ -93,9 +102,10 @@ def test_mha_matches_torch_multihead_attention():
         ref.out_proj.bias.copy_(ours.c_proj.bias)
     x = torch.randn(2, 6, 32)
     expected, _ = ref(x, x, x, attn_mask=~causal_mask(6), need_weights=False)
-    assert torch.allclose(ours(x), expected, atol=1e-5)
+    check_matches("attention vs nn.MultiheadAttention", ours(x), expected, terms=32 + 8 + 2 * 6 + 32)
 
 
+@pytest.mark.reference
 def test_mha_matches_keras_with_same_weights():
     pytest.importorskip("keras")
     from bigmodel_lib.keras_models.attention import keras_mha_from_torch
@@ -108,17 +118,20 @@ def test_mha_matches_keras_with_same_weights():
     for causal in (True, False):
         ours.causal = causal
         expected = np.asarray(layer(xn, xn, use_causal_mask=causal))
-        assert np.abs(ours(x).detach().numpy() - expected).max() < 1e-5
+        check_matches(f"attention vs Keras (causal={causal})", ours(x), expected, terms=32 + 8 + 2 * 6 + 32)
 
 
+@pytest.mark.reference
 def test_sinusoidal_matches_transformers():
     d = pytest.importorskip("transformers.models.distilbert.modeling_distilbert")
     ref = torch.empty(50, 16)
     d.create_sinusoidal_embeddings(50, 16, ref)
     # DistilBERT puts the sines in the first half's even slots too: same formula, same layout
-    assert torch.allclose(sinusoidal_positions(50, 16), ref, atol=1e-5)
+    # sin(pos · freq): the angle (a power and a product) is rounded relative to its size, up to 49 radians.
+    check_matches("sinusoidal positions", sinusoidal_positions(50, 16), ref, terms=3, magnitude=49.0)
 
 
+@pytest.mark.reference
 def test_rotary_matches_transformers_and_is_relative():
     llama = pytest.importorskip("transformers.models.llama.modeling_llama")
     torch.manual_seed(0)
@@ -128,14 +141,19 @@ def test_rotary_matches_transformers_and_is_relative():
     inv_freq = 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8))
     angles = torch.cat([pos[:, None] * inv_freq] * 2, dim=-1)
     eq, ek = llama.apply_rotary_pos_emb(q, k, angles.cos()[None], angles.sin()[None])
-    assert torch.allclose(rq, eq, atol=1e-5) and torch.allclose(rk, ek, atol=1e-5)
+    # x₁·cos − x₂·sin (3 roundings) at angles up to 5 radians, whose own round-off grows with the position.
+    check_matches("rotary queries", rq, eq, terms=3, magnitude=5 * float(q.abs().max()))
+    check_matches("rotary keys", rk, ek, terms=3, magnitude=5 * float(k.abs().max()))
     # the score between positions (m, n) depends only on m - n
     a, b = torch.randn(1, 1, 1, 8), torch.randn(1, 1, 1, 8)
     s1 = (apply_rotary(a, b, torch.tensor([3]))[0] * apply_rotary(a, b, torch.tensor([1]))[1]).sum()
     s2 = (apply_rotary(a, b, torch.tensor([10]))[0] * apply_rotary(a, b, torch.tensor([8]))[1]).sum()
-    assert math.isclose(s1.item(), s2.item(), rel_tol=1e-4, abs_tol=1e-5)
+    # Two rotations (angles up to 10 radians) and a dot product of 8: relative to Σ|a||b| times the angle.
+    check_close("score at (3, 1) vs (10, 8)", abs(s1.item() - s2.item()),
+                roundoff_bound(3 + 8, magnitude=10 * float((a.abs() * b.abs()).sum())))
 
 
+@pytest.mark.reference
 def test_norms_match_torch():
     torch.manual_seed(0)
     x = torch.randn(4, 5, 24) * 3 + 1
@@ -145,19 +163,21 @@ def test_norms_match_torch():
         ln.bias.uniform_(-1, 1)
         ref.weight.copy_(ln.weight)
         ref.bias.copy_(ln.bias)
-    assert torch.allclose(ln(x), ref(x), atol=1e-5)
+    check_matches("LayerNorm", ln(x), ref(x), terms=2 * 24 + 2)  # mean and variance of 24, scale, shift
     rms, rref = RMSNorm(24, eps=1e-6), torch.nn.RMSNorm(24, eps=1e-6)
     with torch.no_grad():
         rms.weight.uniform_(0.5, 1.5)
         rref.weight.copy_(rms.weight)
-    assert torch.allclose(rms(x), rref(x), atol=1e-5)
+    check_matches("RMSNorm", rms(x), rref(x), terms=24 + 1)  # mean of 24 squares, scale
     assert LayerNorm(24, bias=False).bias is None
 
 
+@pytest.mark.reference
 def test_gelu_matches_torch():
     x = torch.linspace(-6, 6, 1001)
-    assert torch.allclose(gelu_exact(x), F.gelu(x), atol=1e-6)
-    assert torch.allclose(gelu_tanh(x), F.gelu(x, approximate="tanh"), atol=1e-6)
+    # A handful of elementwise operations (erf or tanh, products, a sum) per value.
+    check_matches("exact GELU", gelu_exact(x), F.gelu(x), terms=5)
+    check_matches("tanh GELU", gelu_tanh(x), F.gelu(x, approximate="tanh"), terms=8)
     assert (gelu_exact(x) - gelu_tanh(x)).abs().max() < 1e-3  # the approximation is close
 
 

@@ -13,6 +13,7 @@ from bigmodel_lib.data import load_digits
 from bigmodel_lib.evaluation import calibration as cal
 from bigmodel_lib.evaluation import metrics as m
 from bigmodel_lib.evaluation import stats
+from bigmodel_lib.numerics import check_matches
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +26,7 @@ def overconfident_digits():
     return {"val": (clf.decision_function(X_va), y_va), "test": (clf.decision_function(X_te), y_te)}
 
 
+@pytest.mark.reference
 def test_reliability_bins_match_sklearn_calibration_curve(overconfident_digits):
     logits, y = overconfident_digits["test"]
     probs = cal.softmax(logits)
@@ -35,17 +37,20 @@ def test_reliability_bins_match_sklearn_calibration_curve(overconfident_digits):
     full = bins.count > 0
     prob_true, prob_pred = calibration_curve(correct, conf, n_bins=10, strategy="uniform")
     # sklearn uses left-closed bins; values exactly on an edge are rare in float confidences
-    np.testing.assert_allclose(bins.accuracy[full], prob_true, atol=1e-12)
-    np.testing.assert_allclose(bins.confidence[full], prob_pred, atol=1e-12)
+    # float64 means over each bin's examples (≤ len(y) terms) of values in [0, 1].
+    f64 = {"terms": len(y), "magnitude": 1.0, "dtype": "float64"}
+    check_matches("bin accuracies vs sklearn", bins.accuracy[full], prob_true, **f64)
+    check_matches("bin confidences vs sklearn", bins.confidence[full], prob_pred, **f64)
     # ECE by hand from the same bins
     ece = np.sum(bins.count[full] * np.abs(prob_true - prob_pred)) / len(y)
-    assert cal.expected_calibration_error(probs, y) == pytest.approx(ece, abs=1e-12)
+    check_matches("ECE vs by hand", cal.expected_calibration_error(probs, y), ece, **f64)
 
 
 def test_ece_of_a_perfectly_calibrated_toy_is_zero():
     probs = np.array([[0.25, 0.75]] * 4)
     y = np.array([1, 1, 1, 0])  # 75% confident, 75% right
-    assert cal.expected_calibration_error(probs, y) == pytest.approx(0.0, abs=1e-12)
+    check_matches("ECE of a calibrated toy", cal.expected_calibration_error(probs, y), 0.0, terms=8, magnitude=1.0,
+                  dtype="float64")
 
 
 def test_temperature_scaling_fits_on_validation_and_helps_on_test(overconfident_digits):
@@ -72,9 +77,11 @@ def test_temperature_scaling_fits_on_validation_and_helps_on_test(overconfident_
 
 def test_binary_logits_round_trip():
     p = np.array([0.1, 0.5, 0.93])
-    np.testing.assert_allclose(cal.softmax(cal.binary_logits(p))[:, 1], p, atol=1e-12)
+    check_matches("binary logits round trip", cal.softmax(cal.binary_logits(p))[:, 1], p, terms=8, magnitude=1.0,
+                  dtype="float64")  # a log-odds, an exp, a sum and a division
 
 
+@pytest.mark.reference
 def test_mcnemar_matches_scipy(overconfident_digits):
     logits, y = overconfident_digits["test"]
     pred_a = logits.argmax(1)

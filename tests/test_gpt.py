@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from bigmodel_lib.models.gpt import GPT, GPTConfig, gpt_parameter_formula, sample_next
+from bigmodel_lib.numerics import check_matches, transformer_roundings
 
 SMALL = GPTConfig(block_size=16, vocab_size=37, n_layer=2, n_head=2, n_embd=24, dropout=0.0)
 
@@ -69,6 +70,7 @@ def test_forward_shapes_and_initial_loss():
         model(torch.zeros(1, 17, dtype=torch.long))
 
 
+@pytest.mark.reference
 def test_causality_future_tokens_do_not_change_past_logits():
     torch.manual_seed(0)
     model = GPT(SMALL).eval()
@@ -77,8 +79,11 @@ def test_causality_future_tokens_do_not_change_past_logits():
     b[0, 6:] = (b[0, 6:] + 1) % 37
     la, _ = model(a)
     lb, _ = model(b)
-    assert torch.allclose(la[:, :6], lb[:, :6], atol=1e-5)
-    assert not torch.allclose(la[:, 6:], lb[:, 6:], atol=1e-3)
+    # Past positions see the same inputs; only masked (zero-weight) terms differ, so the bound of the whole
+    # small GPT's round-off holds.
+    terms = transformer_roundings(SMALL.n_layer, SMALL.n_embd, 4 * SMALL.n_embd, SMALL.n_embd // SMALL.n_head, 10)
+    check_matches("past logits after changing the future", la[:, :6], lb[:, :6], terms=terms)
+    assert (la[:, 6:] - lb[:, 6:]).abs().max() > 1e-3
 
 
 def test_model_learns_a_fixed_sequence():

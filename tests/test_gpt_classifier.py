@@ -13,6 +13,7 @@ from bigmodel_lib.finetuning.gpt_classifier import (
     unknown_rate,
 )
 from bigmodel_lib.models.gpt import GPT, GPTConfig
+from bigmodel_lib.numerics import check_matches, transformer_roundings
 from bigmodel_lib.tokenizers.char import CharTokenizer
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\nAll: Speak, speak.\n"
@@ -43,10 +44,12 @@ def test_body_copied_with_unk_row(small):
     clf = GPTClassifier(gpt, 2)
     w, new = gpt.transformer.wte.weight, clf.gpt.transformer.wte.weight
     assert new.shape == (w.shape[0] + 1, w.shape[1])
-    assert torch.equal(new[:-1], w) and torch.allclose(new[-1], w.mean(0))
+    assert torch.equal(new[:-1], w)
+    check_matches("[UNK] row vs mean embedding", new[-1], w.mean(0), terms=w.shape[0])  # a mean over the vocabulary
     assert clf.gpt is not gpt and gpt.transformer.wte.weight.shape[0] == w.shape[0]  # the original untouched
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize("pool", ["last", "mean"])
 def test_padding_does_not_change_logits(small, pool):
     gpt, tok = small
@@ -54,14 +57,18 @@ def test_padding_does_not_change_logits(small, pool):
     ids = encode_chars(tok, ["hear me", "All: Speak, speak."], 16)
     x, mask = C.pad_batch(ids)
     batch = clf(x, mask)
+    # Padding adds masked (zero-weight) terms only: the small GPT's round-off bound, plus the pooling's mean.
+    cfg = gpt.config
+    terms = transformer_roundings(cfg.n_layer, cfg.n_embd, 4 * cfg.n_embd, cfg.n_embd // cfg.n_head, 16) + 16
     for i, seq in enumerate(ids):
         alone = clf(torch.tensor([seq]), torch.ones(1, len(seq), dtype=torch.long))
-        torch.testing.assert_close(batch[i], alone[0], atol=1e-5, rtol=1e-5)
+        check_matches(f"logits of text {i} batched vs alone", batch[i], alone[0], terms=terms)
     # the pooled vector is what the GPT computes for those characters
     seq = torch.tensor([ids[0]])
     h = clf.gpt.hidden_states(seq)[0]
     expected = h[-1] if pool == "last" else h.mean(0)
-    torch.testing.assert_close(clf.embed(seq, torch.ones_like(seq)), expected[None], atol=1e-6, rtol=1e-5)
+    check_matches("pooled vector vs the GPT's hidden states", clf.embed(seq, torch.ones_like(seq)), expected[None],
+                  terms=terms)
 
 
 def test_too_long_and_bad_pool(small):

@@ -11,6 +11,7 @@ from sklearn.model_selection import train_test_split
 
 from bigmodel_lib.data import load_digits, load_sms_spam
 from bigmodel_lib.evaluation import metrics as m
+from bigmodel_lib.numerics import check_matches
 
 
 @pytest.fixture(scope="module")
@@ -49,35 +50,45 @@ def test_binary_metrics_match_sklearn(digits_outputs, sms_outputs):
         assert 0.5 < m.f1(y, p) < 1.0  # a real, imperfect model: the comparison is not vacuous
 
 
+@pytest.mark.reference
 def test_multiclass_metrics_match_sklearn(digits_outputs):
     y, p = digits_outputs["y"], digits_outputs["pred"]
     assert m.accuracy(y, p) == skm.accuracy_score(y, p)
     np.testing.assert_array_equal(m.confusion_matrix(y, p), skm.confusion_matrix(y, p))
-    assert m.macro_f1(y, p) == pytest.approx(skm.f1_score(y, p, average="macro"), abs=1e-12)
-    assert m.macro_precision(y, p) == pytest.approx(skm.precision_score(y, p, average="macro"), abs=1e-12)
-    assert m.macro_recall(y, p) == pytest.approx(skm.recall_score(y, p, average="macro"), abs=1e-12)
+    # float64: per class a ratio of counts (F1 two more roundings), then a mean over 10 classes.
+    f64 = {"terms": 4 + 10, "magnitude": 1.0, "dtype": "float64"}
+    check_matches("macro F1", m.macro_f1(y, p), skm.f1_score(y, p, average="macro"), **f64)
+    check_matches("macro precision", m.macro_precision(y, p), skm.precision_score(y, p, average="macro"), **f64)
+    check_matches("macro recall", m.macro_recall(y, p), skm.recall_score(y, p, average="macro"), **f64)
     prf = m.per_class_prf(y, p)
     sk = skm.precision_recall_fscore_support(y, p)
-    for ours, theirs in zip([prf["precision"], prf["recall"], prf["f1"], prf["support"]], sk, strict=True):
-        np.testing.assert_allclose(ours, theirs, atol=1e-12)
-    assert m.log_loss(y, digits_outputs["proba"]) == pytest.approx(
-        skm.log_loss(y, digits_outputs["proba"]), abs=1e-12)
+    for name, ours, theirs in zip(["precision", "recall", "f1", "support"],
+                                  [prf["precision"], prf["recall"], prf["f1"], prf["support"]], sk, strict=True):
+        check_matches(f"per-class {name}", ours, theirs, terms=4, dtype="float64")
+    # float64: one log per example, a mean over all of them, relative to the largest |log p|.
+    proba = digits_outputs["proba"]
+    check_matches("log loss", m.log_loss(y, proba), skm.log_loss(y, proba), terms=2 + len(y), dtype="float64",
+                  magnitude=-np.log(np.clip(proba[np.arange(len(y)), y], 1e-15, 1)).max())
 
 
+@pytest.mark.reference
 def test_curves_match_sklearn(digits_outputs, sms_outputs):
     for y, s in [(digits_outputs["yb"], digits_outputs["scoreb"]), (sms_outputs["y"], sms_outputs["score"])]:
         fpr, tpr, thr = m.roc_curve(y, s)
         sfpr, stpr, sthr = skm.roc_curve(y, s, drop_intermediate=False)
-        np.testing.assert_allclose(fpr, sfpr, atol=1e-12)
-        np.testing.assert_allclose(tpr, stpr, atol=1e-12)
+        # float64: each point is a ratio of counts (one rounding); the areas sum one product per point.
+        ratio = {"terms": 2, "magnitude": 1.0, "dtype": "float64"}
+        area = {"terms": 2 * len(y), "magnitude": 1.0, "dtype": "float64"}
+        check_matches("false-positive rates", fpr, sfpr, **ratio)
+        check_matches("true-positive rates", tpr, stpr, **ratio)
         np.testing.assert_array_equal(thr[1:], sthr[1:])
-        assert m.roc_auc(y, s) == pytest.approx(skm.roc_auc_score(y, s), abs=1e-12)
+        check_matches("ROC AUC", m.roc_auc(y, s), skm.roc_auc_score(y, s), **area)
         prec, rec, pthr = m.precision_recall_curve(y, s)
         sprec, srec, spthr = skm.precision_recall_curve(y, s)
-        np.testing.assert_allclose(prec, sprec, atol=1e-12)
-        np.testing.assert_allclose(rec, srec, atol=1e-12)
+        check_matches("precisions", prec, sprec, **ratio)
+        check_matches("recalls", rec, srec, **ratio)
         np.testing.assert_array_equal(pthr, spthr)
-        assert m.average_precision(y, s) == pytest.approx(skm.average_precision_score(y, s), abs=1e-12)
+        check_matches("average precision", m.average_precision(y, s), skm.average_precision_score(y, s), **area)
         assert m.auc(rec, prec) == pytest.approx(skm.auc(srec, sprec), abs=1e-12)
         assert 0.9 < m.roc_auc(y, s) < 1.0
 
