@@ -2,6 +2,9 @@
 
 import hashlib
 import importlib
+import os
+import stat
+import threading
 import zipfile
 
 import pytest
@@ -148,3 +151,138 @@ def test_fsdd_is_verified_file_by_file():
     entry = get("fsdd")
     assert len(entry.files) == 3000
     assert all(rel.startswith("recordings/") and rel.endswith(".wav") for rel in entry.files)
+
+
+def put(folder, files: dict[str, bytes]):
+    for rel, data in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    return folder
+
+
+@pytest.fixture
+def read_only_cache(isolated_cache, monkeypatch):
+    """Renaming anything inside the cache fails as it does in a read-only folder (tests may run as root)."""
+    real_replace = os.replace
+
+    def refuse_in_cache(src, dst, *args, **kwargs):
+        if str(src).startswith(str(isolated_cache)):
+            raise PermissionError(13, "Permission denied", str(src))
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", refuse_in_cache)
+    return isolated_cache
+
+
+def test_read_only_corrupt_cache_falls_back_to_the_mirror_and_says_so_once(
+    read_only_cache, use_entry, tmp_path, monkeypatch
+):
+    use_entry(fake_entry())
+    put(read_only_cache / "fake_text", {"text.txt": b"bit rot"})
+    mirror = put(tmp_path / "mirror" / "fake_text", {"text.txt": CONTENT}).parent
+    monkeypatch.setenv("BIGMODEL_DATA_MIRROR", str(mirror))
+    with pytest.warns(UserWarning, match=r"text\.txt.*corrupt.*could not be moved aside") as said:
+        assert fetch("fake_text") == mirror / "fake_text"
+        assert fetch("fake_text") == mirror / "fake_text"
+    assert len([w for w in said if "corrupt" in str(w.message)]) == 1
+    assert (read_only_cache / "fake_text" / "text.txt").read_bytes() == b"bit rot"
+
+
+def test_verify_with_read_only_corrupt_cache_uses_the_mirror(read_only_cache, use_entry, tmp_path, monkeypatch):
+    use_entry(fake_entry())
+    put(read_only_cache / "fake_text", {"text.txt": b"bit rot"})
+    mirror = put(tmp_path / "mirror" / "fake_text", {"text.txt": CONTENT}).parent
+    monkeypatch.setenv("BIGMODEL_DATA_MIRROR", str(mirror))
+    ok, where = verify("fake_text")
+    assert ok and where.startswith("$BIGMODEL_DATA_MIRROR/fake_text"), where
+    assert "text.txt" in where and "wrong sha256" in where
+
+
+FOUR = {f"part{i}.txt": f"part {i}\n".encode() for i in range(4)}
+
+
+def four_file_entry() -> DataSet:
+    return fake_entry(files={rel: hashlib.sha256(data).hexdigest() for rel, data in FOUR.items()})
+
+
+def test_verify_names_the_corrupt_and_missing_files_and_changes_nothing(isolated_cache, use_entry):
+    use_entry(four_file_entry())
+    folder = put(isolated_cache / "fake_text", {**FOUR, "part1.txt": b"damaged"})
+    (folder / "part3.txt").unlink()
+    before = sorted(p.name for p in folder.iterdir())
+    ok, message = verify("fake_text")
+    assert not ok
+    assert "part1.txt" in message and "wrong sha256" in message
+    assert "part3.txt" in message and "missing" in message
+    assert "part0.txt" not in message and "part2.txt" not in message
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert (folder / "part1.txt").read_bytes() == b"damaged"
+
+
+def test_verify_names_the_first_few_bad_files_of_a_large_set_and_counts_the_rest(isolated_cache, use_entry):
+    files = {f"rec/{i:04d}.wav": bytes([i % 256]) * 8 for i in range(40)}
+    use_entry(fake_entry(files={rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}))
+    put(isolated_cache / "fake_text", {**files, **{rel: b"x" for rel in list(files)[:25]}})
+    ok, message = verify("fake_text")
+    assert not ok
+    assert "rec/0000.wav" in message and "20 more" in message
+    assert "rec/0024.wav" not in message
+
+
+def test_missing_mirror_folder_is_named(isolated_cache, use_entry, tmp_path, monkeypatch):
+    use_entry(fake_entry())
+    monkeypatch.setenv("BIGMODEL_DATA_MIRROR", str(tmp_path / "no_such_folder"))
+    with pytest.raises(DataUnavailableError, match="no_such_folder does not exist"):
+        fetch("fake_text", download=False)
+    assert "does not exist" in fetch_module.mirror_problem()
+
+
+def test_downloaded_files_respect_the_umask(isolated_cache, use_entry, tmp_path):
+    source = tmp_path / "served.txt"
+    source.write_bytes(CONTENT)
+    use_entry(fake_entry(urls=[source.as_uri()]))
+    old = os.umask(0o022)
+    try:
+        folder = fetch("fake_text", progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((folder / "text.txt").stat().st_mode) == 0o644
+
+
+def test_concurrent_fetches_of_a_corrupt_cache_both_succeed(isolated_cache, use_entry, tmp_path, monkeypatch):
+    """Both fetches hash the corrupt file before either moves it aside. The old code then either crashed
+    with FileNotFoundError in the second or, if the first had already downloaded, moved the good copy aside."""
+    source = tmp_path / "served.txt"
+    source.write_bytes(CONTENT)
+    use_entry(fake_entry(urls=[source.as_uri()]))
+    put(isolated_cache / "fake_text", {"text.txt": b"truncated"})
+    both_looked = threading.Barrier(2)
+    first_look = threading.local()
+    real_sha256 = fetch_module.sha256_of
+
+    def sha256_after_both_looked(path):
+        fetch_module._verified.clear()  # hash afresh each time, as two processes would
+        digest = real_sha256(path)
+        if not getattr(first_look, "done", False):
+            first_look.done = True
+            both_looked.wait(timeout=5)
+        return digest
+
+    monkeypatch.setattr(fetch_module, "sha256_of", sha256_after_both_looked)
+    results, errors = [], []
+
+    def one_fetch():
+        try:
+            results.append(fetch("fake_text", progress=False))
+        except Exception as exc:  # collected so the test reports it instead of a thread traceback
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one_fetch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert not errors, errors
+    assert results == [isolated_cache / "fake_text"] * 2
+    assert (isolated_cache / "fake_text" / "text.txt").read_bytes() == CONTENT
+    assert (isolated_cache / "fake_text" / "text.txt.corrupt").read_bytes() == b"truncated"

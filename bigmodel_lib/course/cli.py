@@ -6,6 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..data.fetch import DataUnavailableError
+
+# What a user-given path can be wrong with, and the fix to print (the path comes from the error).
+PATH_ERROR_FIXES = {
+    PermissionError: "check its permissions, or choose a place you may write to",
+    NotADirectoryError: "part of that path is a file, not a folder: choose another path",
+    IsADirectoryError: "that is a folder, not a file: choose another path",
+}
+
 
 def cmd_doctor(args) -> int:
     from .doctor import doctor_report
@@ -51,9 +60,14 @@ def cmd_data_fetch(args) -> int:
 
 def cmd_data_verify(args) -> int:
     from ..data import registry, verify
+    from ..data.fetch import mirror_problem
 
     names = args.names or list(registry())
     failures = 0
+    problem = mirror_problem()
+    if problem:
+        failures += 1
+        print(f"MISSING mirror: {problem}")
     for name in names:
         ok, where = verify(name)
         failures += not ok
@@ -165,9 +179,22 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (KeyError, ValueError) as exc:
+    except KeyError as exc:  # str() of a KeyError quotes its message
+        print(f"bigmodel: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+    except (ValueError, DataUnavailableError) as exc:
         print(f"bigmodel: {exc}", file=sys.stderr)
-        return 2
+    except tuple(PATH_ERROR_FIXES) as exc:
+        print(f"bigmodel: {describe_path_error(exc)}", file=sys.stderr)
+    return 2
+
+
+def describe_path_error(exc: OSError) -> str:
+    """One line naming the path an OS error is about and what to do about it."""
+    if exc.filename is None:
+        return str(exc)
+    path = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+    fix = next(fix for kind, fix in PATH_ERROR_FIXES.items() if isinstance(exc, kind))
+    return f"{path}: {exc.strerror}; {fix}."
 
 
 if __name__ == "__main__":

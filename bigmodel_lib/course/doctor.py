@@ -78,6 +78,17 @@ def check_devices() -> list[dict]:
     ]
 
 
+def check_mirror() -> dict:
+    """Whether BIGMODEL_DATA_MIRROR, where set, names an existing folder."""
+    from ..data.fetch import mirror_problem
+    from ..paths import mirror_dir
+
+    problem = mirror_problem()
+    mirror = mirror_dir()
+    fine = str(mirror) if mirror else "BIGMODEL_DATA_MIRROR not set (optional: data comes from data/ or downloads)"
+    return {"check": "data mirror", "ok": problem is None, "detail": problem or fine}
+
+
 def check_data() -> list[dict]:
     from ..data import registry, verify
 
@@ -92,5 +103,5 @@ def doctor_report():
     """All checks as a pandas table (columns check, ok, detail)."""
     import pandas as pd
 
-    rows = [check_python(), *check_packages(), *check_devices(), *check_data()]
+    rows = [check_python(), *check_packages(), *check_devices(), check_mirror(), *check_data()]
     return pd.DataFrame(rows)

