@@ -136,7 +136,8 @@ def test_broken_notebook_is_a_failed_chapter_and_the_run_goes_on(fake_course):
 
 
 @pytest.mark.parametrize("blocker", ["notebooks/01_ok.ipynb/", "html/01_ok.html/", "results/01_ok.json/",
-                                     "outcomes.json/", "index.html/", "results", "notebooks"])
+                                     "outcomes.json/", "index.html/", "results", "notebooks",
+                                     "results/previous", "results/previous/01_ok.json/"])
 def test_out_folder_that_cannot_take_the_run_is_one_line_naming_the_path(fake_course, capsys, blocker):
     out = fake_course
     path = out / blocker.rstrip("/")

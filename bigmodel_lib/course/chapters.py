@@ -40,12 +40,13 @@ def all_chapters() -> list[Chapter]:
 
 def read_notebook(path: Path) -> dict:
     """The notebook's JSON; a truncated or hand-broken file is a ValueError that names it."""
+    fix = f"restore it, e.g. `git checkout -- {path}`"
     try:
         notebook = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} is not a valid notebook ({exc}): restore it, e.g. `git checkout -- {path}`.") from None
+        raise ValueError(f"{path} is not a valid notebook ({exc}): {fix}.") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise ValueError(f"{path} is not a valid notebook (no list of cells): restore it, e.g. `git checkout -- {path}`.")
+        raise ValueError(f"{path} is not a valid notebook (no list of cells): {fix}.")
     return notebook
 
 

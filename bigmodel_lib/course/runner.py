@@ -74,12 +74,14 @@ def prepare_out(out: Path, chapters: list[Chapter]) -> None:
     A folder where a file belongs (or a file where a folder belongs) would otherwise surface
     mid-run as a chapter that "fails in 0 s" or as a crash while writing outcomes.json.
     """
-    folders = [out, *(out / sub for sub in CHAPTER_FILES)]
+    fix = "remove it or pick another --out"
+    folders = [out, *(out / sub for sub in CHAPTER_FILES), out / "results" / "previous"]
     files = [out / "outcomes.json", out / "index.html"]
     files += [out / sub / f"{c.name}{suffix}" for c in chapters for sub, suffix in CHAPTER_FILES.items()]
+    files += [out / "results" / "previous" / f"{c.name}.json" for c in chapters]
     for folder in folders:
         if folder.exists() and not folder.is_dir():
-            raise RunFolderError(f"{folder} is a file where the course run needs a folder: remove it or pick another --out.")
+            raise RunFolderError(f"{folder} is a file where the course run needs a folder: {fix}.")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -88,7 +90,7 @@ def prepare_out(out: Path, chapters: list[Chapter]) -> None:
             raise RunFolderError(f"{folder} is not writable: fix its permissions or pick another --out.")
     for path in files:
         if path.exists() and not path.is_file():
-            raise RunFolderError(f"{path} is not a file, but the course run writes one there: remove it or pick another --out.")
+            raise RunFolderError(f"{path} is not a file, but the course run writes one there: {fix}.")
 
 
 def run_chapter(chapter: Chapter, profile: str, out: Path, cell_timeout: int = 1800) -> ChapterOutcome:
@@ -100,7 +102,8 @@ def run_chapter(chapter: Chapter, profile: str, out: Path, cell_timeout: int = 1
     """
     results = out / "results" / f"{chapter.name}.json"
     notebook = out / "notebooks" / f"{chapter.name}.ipynb"
-    set_aside(results, out / "results" / "previous")
+    if results.exists():
+        os.replace(results, out / "results" / "previous" / results.name)
     notebook.unlink(missing_ok=True)
     env_before = dict(os.environ)
     os.environ.update(
@@ -123,13 +126,6 @@ def run_chapter(chapter: Chapter, profile: str, out: Path, cell_timeout: int = 1
     if status != "ok":
         results.unlink(missing_ok=True)
     return ChapterOutcome(chapter.name, title, status, round(time.perf_counter() - started, 1), error)
-
-
-def set_aside(path: Path, folder: Path) -> None:
-    """Move `path` (if any) into `folder`, replacing an older copy there."""
-    if path.exists():
-        folder.mkdir(exist_ok=True)
-        os.replace(path, folder / path.name)
 
 
 def execute_notebook(chapter: Chapter, profile: str, target: Path, cell_timeout: int) -> None:
