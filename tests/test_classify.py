@@ -125,3 +125,30 @@ def test_our_bert_and_transformers_give_the_same_classifier_embeddings():
     # LoRA by name works on ours too: query/value projections in every layer
     C.configure(b, "lora", r=8, alpha=16)
     assert count_parameters(b)["trainable"] == 6 * 2 * 8 * (384 + 384) + 384 * 2 + 2
+
+
+def _minilm_tokenizer():
+    from bigmodel_lib.data import minilm_dir
+
+    return C.WordPieceTokenizer(minilm_dir() / "tokenizer.json")
+
+
+def test_empty_inputs_and_too_short_max_length_are_clear():
+    model = C.EncoderClassifier(_tiny_encoder(), 2)
+    assert C.embed_texts(model, []).shape == (0, 32)
+    with pytest.raises(ValueError, match="ids` is empty"):
+        C.train_classifier(model, [], [], steps=2, progress=False)
+    with pytest.raises(ValueError, match="2 texts but 1 labels"):
+        C.train_classifier(model, [[101, 102], [101, 102]], [0], progress=False)
+    tok = _minilm_tokenizer()
+    assert tok(["a b c d e f"], 4) == [tok(["a b c d e f"], 64)[0][:3] + [102]]  # [CLS] a b [SEP]
+    for too_short in (0, 1):
+        with pytest.raises(ValueError, match=f"max_length must be at least 2 tokens.*got {too_short}"):
+            C.predict(model, tok, ["a b c"], ["neg", "pos"], max_length=too_short)
+
+
+def test_predict_warns_once_about_blank_texts():
+    model = C.EncoderClassifier(_tiny_encoder(), 2)
+    with pytest.warns(UserWarning, match="2 of 3 texts are empty or whitespace only") as caught:
+        out = C.predict(model, _minilm_tokenizer(), ["", "good film", " \n"], ["neg", "pos"])
+    assert len(caught) == 1 and [o["text"] for o in out] == ["", "good film", " \n"]

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ import bigmodel_lib.data
 from bigmodel_lib.course import doctor
 from bigmodel_lib.course.chapters import select_chapters
 from bigmodel_lib.course.cli import main
+from bigmodel_lib.course.runner import run_course
 from bigmodel_lib.data.registry import DataSet
 from tests.conftest import REPO
 
@@ -158,3 +160,110 @@ def test_doctor_with_a_read_only_corrupt_cache_uses_the_mirror(tiny_set, tmp_pat
     assert rows["ok"].all(), rows
     assert rows.loc["data tiny", "detail"].startswith("$BIGMODEL_DATA_MIRROR/tiny")
     assert (tiny_set / "tiny" / "tiny.txt").read_bytes() == b"bit rot"
+def test_chapter_selection_is_exact(capsys):
+    def names(spec):
+        return [c.name[:3] for c in select_chapters(spec)]
+
+    assert names("1") == names("01") == ["01_"]  # not 10 or 11
+    assert names("05") == ["05_"] and names("05b") == ["05b"]
+    assert names("03_softmax_regression,1,01") == ["03_", "01_"]
+    for spec in (",", "", " , "):
+        with pytest.raises(ValueError, match="names no chapter.*Known: 00_setup"):
+            select_chapters(spec)
+    with pytest.raises(ValueError, match="No chapter matches '03_soft'"):
+        select_chapters("03_soft")
+    assert main(["course", "run", "--chapters", ",", "--out", "/tmp/nowhere"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+# --- `course run` on a tiny chapters folder, papermill replaced by a fake that runs no kernel ------
+
+
+def _notebook(code: str) -> str:
+    cells = [{"id": "a", "cell_type": "markdown", "metadata": {}, "source": ["# Title\n"]},
+             {"id": "b", "cell_type": "code", "metadata": {}, "source": [code], "outputs": [], "execution_count": None}]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def _fake_papermill(input_path, output_path, **_):
+    """Records a figure named after the code cell, writes the 'executed' notebook, fails on 'fail'."""
+    notebook = json.loads(Path(input_path).read_text(encoding="utf-8"))
+    code = "".join(notebook["cells"][1]["source"])
+    chapter = Path(input_path).stem
+    results = Path(os.environ["BIGMODEL_RESULTS_DIR"]) / f"{chapter}.json"
+    results.write_text(json.dumps({"chapter": chapter, "figures": {f"{code}_figure": {"value": 1.5}}}))
+    Path(output_path).write_text(json.dumps(notebook), encoding="utf-8")
+    if code == "fail":
+        raise RuntimeError("boom in cell 2")
+
+
+@pytest.fixture
+def fake_course(tmp_path, monkeypatch):
+    """chapters/ with 01_ok, 02_fail and a truncated 03_broken; `course run` without kernels."""
+    import papermill
+
+    from bigmodel_lib.course import chapters
+
+    folder = tmp_path / "chapters"
+    folder.mkdir()
+    (folder / "01_ok.ipynb").write_text(_notebook("ok"), encoding="utf-8")
+    (folder / "02_fail.ipynb").write_text(_notebook("fail"), encoding="utf-8")
+    (folder / "03_broken.ipynb").write_text(_notebook("ok")[:40], encoding="utf-8")
+    monkeypatch.setattr(chapters, "chapters_dir", lambda: folder)
+    monkeypatch.setattr(papermill, "execute_notebook", _fake_papermill)
+    return tmp_path / "out"
+
+
+def test_failed_chapter_leaves_no_results_and_the_index_no_stale_figures(fake_course):
+    out = fake_course
+    (out / "results").mkdir(parents=True)
+    stale = {"chapter": "02_fail", "figures": {"stale_figure": {"value": 99.0}}}
+    (out / "results" / "02_fail.json").write_text(json.dumps(stale))
+    outcomes = run_course("smoke", "01,02", out=out, html=False)
+    assert [o.status for o in outcomes] == ["ok", "failed"]
+    assert "boom in cell 2" in outcomes[1].error
+    assert not (out / "results" / "02_fail.json").exists()  # neither the stale nor the partial figures
+    assert json.loads((out / "results" / "previous" / "02_fail.json").read_text()) == stale  # set aside
+    assert (out / "results" / "01_ok.json").exists()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "ok_figure" in index and "stale_figure" not in index and "fail_figure" not in index
+
+
+def test_broken_notebook_is_a_failed_chapter_and_the_run_goes_on(fake_course):
+    out = fake_course
+    outcomes = run_course("smoke", "03,01", out=out, html=False)
+    assert [(o.chapter, o.status) for o in outcomes] == [("03_broken", "failed"), ("01_ok", "ok")]
+    assert "03_broken.ipynb is not a valid notebook" in outcomes[0].error
+    assert [o["status"] for o in json.loads((out / "outcomes.json").read_text())] == ["failed", "ok"]
+    assert "03_broken.ipynb is not a valid notebook" in (out / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("blocker", ["notebooks/01_ok.ipynb/", "html/01_ok.html/", "results/01_ok.json/",
+                                     "outcomes.json/", "index.html/", "results", "notebooks",
+                                     "results/previous", "results/previous/01_ok.json/"])
+def test_out_folder_that_cannot_take_the_run_is_one_line_naming_the_path(fake_course, capsys, blocker):
+    out = fake_course
+    path = out / blocker.rstrip("/")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.mkdir() if blocker.endswith("/") else path.write_text("not a folder")
+    assert main(["course", "run", "--profile", "smoke", "--chapters", "01", "--out", str(out), "--no-html"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and str(path) in error
+    assert not (out / "outcomes.json").is_file()  # refused before running anything
+
+
+def test_stale_outputs_in_out_are_replaced_or_removed(fake_course):
+    out = fake_course
+    for sub, name in (("notebooks", "01_ok.ipynb"), ("notebooks", "03_broken.ipynb"), ("html", "03_broken.html")):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+        (out / sub / name).write_text("stale from an earlier run")
+        (out / sub / name).chmod(0o444)
+    (out / "outcomes.json").write_text("[]")
+    (out / "outcomes.json").chmod(0o444)
+    outcomes = run_course("smoke", "01,03", out=out, html=True)
+    assert [o.status for o in outcomes] == ["ok", "failed"]
+    assert json.loads((out / "notebooks" / "01_ok.ipynb").read_text())["cells"]  # this run's notebook
+    assert (out / "html" / "01_ok.html").stat().st_size > 1000
+    assert not (out / "notebooks" / "03_broken.ipynb").exists() and not (out / "html" / "03_broken.html").exists()
+    assert len(json.loads((out / "outcomes.json").read_text())) == 2
+    assert not list(out.rglob(".*"))  # no temporary files left behind

@@ -134,6 +134,24 @@ def test_top_k_and_top_p_filters():
     assert sample_next(logits, temperature=0.0).item() == 0
 
 
+@pytest.mark.parametrize("use_kv_cache", [False, True])
+def test_generate_rejects_prompts_and_settings_it_cannot_use(use_kv_cache):
+    model = GPT(SMALL)
+    prompt = torch.tensor([[1, 2, 3]])
+    cases = [
+        (dict(idx=torch.tensor([1, 2, 3])), r"shaped \(batch, time\), got shape \(3,\).*idx\[None\]"),
+        (dict(idx=torch.zeros((1, 0), dtype=torch.long)), "at least one token, got an empty one"),
+        (dict(idx=prompt, top_k=0), "top_k must be at least 1"),
+        (dict(idx=prompt.float()), "integer token ids"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ValueError, match=message):
+            model.generate(max_new_tokens=2, use_kv_cache=use_kv_cache, **kwargs)
+    with pytest.raises(ValueError, match="top_k must be at least 1"):
+        sample_next(torch.zeros(1, 5), top_k=0)
+    assert model.generate(prompt, 2, top_k=1, use_kv_cache=use_kv_cache).shape == (1, 5)
+
+
 def test_flops_per_token():
     model = GPT(SMALL)
     n = model.num_parameters(non_embedding=True)

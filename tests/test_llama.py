@@ -72,6 +72,21 @@ def test_causal_attention_with_a_cache_offset():
                   terms=8 + 2 * 7)
 
 
+def test_generate_rejects_prompts_and_settings_it_cannot_use():
+    from bigmodel_lib.models.llama import Llama, LlamaConfig
+
+    torch.manual_seed(0)
+    model = Llama(LlamaConfig(vocab_size=32, n_layer=1, n_head=2, n_kv_head=1, n_embd=16, n_inner=32, max_seq_len=16))
+    for idx, kwargs, message in [
+        (torch.tensor([1, 2]), {}, r"shaped \(batch, time\).*idx\[None\]"),
+        (torch.zeros((1, 0), dtype=torch.long), {}, "at least one token"),
+        (torch.tensor([[1, 2]]), {"temperature": 1.0, "top_k": 0}, "top_k must be at least 1"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            model.generate(idx, 2, **kwargs)
+    assert model.generate(torch.tensor([[1, 2]]), 2).shape == (1, 4)
+
+
 @pytest.mark.reference
 def test_building_blocks_match_transformers():
     from transformers.models.llama.modeling_llama import LlamaRMSNorm, apply_rotary_pos_emb

@@ -57,6 +57,18 @@ def test_char_tokenizer_round_trip_unknown_and_save(tmp_path, shakespeare):
     assert CharTokenizer.load(tmp_path / "c.json").encode(sample) == tok.encode(sample)
 
 
+def test_char_tokenizer_rejects_ids_outside_the_vocabulary():
+    tok = CharTokenizer.train("abc")
+    assert tok.decode([0, 2]) == "ac"
+    for bad in (-1, 3):
+        with pytest.raises(ValueError, match=f"Token id {bad} is outside the vocabulary \\(ids 0..2\\)"):
+            tok.decode([0, bad])
+    with_unk = CharTokenizer.train("abc", unk="?")
+    assert with_unk.decode([3]) == "?"
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        with_unk.decode([4])
+
+
 def test_word_tokenizer_min_freq_unknown_and_save(tmp_path):
     text = "the cat sat. the dog sat! the end"
     tok = WordTokenizer.train(text, min_freq=2)

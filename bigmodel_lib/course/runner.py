@@ -16,10 +16,16 @@ import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..io import atomic_write_text
 from ..profiles import check_profile
 from .chapters import Chapter, select_chapters
 
 KERNEL_NAME = "python3"
+CHAPTER_FILES = {"notebooks": ".ipynb", "html": ".html", "results": ".json"}  # folder: suffix
+
+
+class RunFolderError(ValueError):
+    """The --out folder holds something the run cannot replace (one line, naming the path)."""
 
 
 @dataclass
@@ -38,14 +44,16 @@ def run_course(
     cell_timeout: int = 1800,
     html: bool = True,
 ) -> list[ChapterOutcome]:
-    """Run the selected chapters in `profile`; returns one outcome per chapter (never raises for a chapter)."""
+    """Run the selected chapters in `profile`; returns one outcome per chapter (never raises for a chapter).
+
+    Raises RunFolderError before running anything when `out` cannot take the run's files.
+    """
     from tqdm.auto import tqdm
 
     check_profile(profile)
-    out = Path(out).resolve()
-    for sub in ("notebooks", "html", "results"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
     selected = select_chapters(chapters)
+    out = Path(out).resolve()
+    prepare_out(out, selected)
     outcomes = []
     for chapter in tqdm(selected, desc=f"chapters ({profile})", unit="chapter"):
         outcome = run_chapter(chapter, profile, out, cell_timeout)
@@ -53,16 +61,50 @@ def run_course(
             render_html(out / "notebooks" / f"{chapter.name}.ipynb", out / "html" / f"{chapter.name}.html")
         outcomes.append(outcome)
         tqdm.write(f"{chapter.name}: {outcome.status} in {outcome.seconds:.0f} s")
-    (out / "outcomes.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=2), encoding="utf-8")
+    atomic_write_text(out / "outcomes.json", json.dumps([asdict(o) for o in outcomes], indent=2))
     from .site import write_index
 
     write_index(out, outcomes, profile)
     return outcomes
 
 
-def run_chapter(chapter: Chapter, profile: str, out: Path, cell_timeout: int = 1800) -> ChapterOutcome:
-    import papermill
+def prepare_out(out: Path, chapters: list[Chapter]) -> None:
+    """Create `out`'s folders and check that every file the run writes there can be replaced.
 
+    A folder where a file belongs (or a file where a folder belongs) would otherwise surface
+    mid-run as a chapter that "fails in 0 s" or as a crash while writing outcomes.json.
+    """
+    fix = "remove it or pick another --out"
+    folders = [out, *(out / sub for sub in CHAPTER_FILES), out / "results" / "previous"]
+    files = [out / "outcomes.json", out / "index.html"]
+    files += [out / sub / f"{c.name}{suffix}" for c in chapters for sub, suffix in CHAPTER_FILES.items()]
+    files += [out / "results" / "previous" / f"{c.name}.json" for c in chapters]
+    for folder in folders:
+        if folder.exists() and not folder.is_dir():
+            raise RunFolderError(f"{folder} is a file where the course run needs a folder: {fix}.")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunFolderError(f"Cannot create {folder} ({exc.strerror}): pick another --out.") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise RunFolderError(f"{folder} is not writable: fix its permissions or pick another --out.")
+    for path in files:
+        if path.exists() and not path.is_file():
+            raise RunFolderError(f"{path} is not a file, but the course run writes one there: {fix}.")
+
+
+def run_chapter(chapter: Chapter, profile: str, out: Path, cell_timeout: int = 1800) -> ChapterOutcome:
+    """Execute one chapter into `out`; a failure of any kind is the outcome's error, never raised.
+
+    The chapter's earlier results file is moved to results/previous/ first, and whatever a failed
+    run recorded is removed, so results/<chapter>.json exists only after a successful run; an
+    earlier executed notebook is removed, so the index never links another run's notebook.
+    """
+    results = out / "results" / f"{chapter.name}.json"
+    notebook = out / "notebooks" / f"{chapter.name}.ipynb"
+    if results.exists():
+        os.replace(results, out / "results" / "previous" / results.name)
+    notebook.unlink(missing_ok=True)
     env_before = dict(os.environ)
     os.environ.update(
         BIGMODEL_PROFILE=profile,
@@ -71,33 +113,52 @@ def run_chapter(chapter: Chapter, profile: str, out: Path, cell_timeout: int = 1
         MPLBACKEND="module://matplotlib_inline.backend_inline",
     )
     started = time.perf_counter()
+    title = chapter.name
     try:
-        papermill.execute_notebook(
-            str(chapter.path),
-            str(out / "notebooks" / f"{chapter.name}.ipynb"),
-            parameters={"PROFILE": profile},
-            kernel_name=KERNEL_NAME,
-            cwd=str(chapter.path.parent),
-            execution_timeout=cell_timeout,
-            progress_bar=False,
-        )
+        title = chapter.title  # reads the notebook: a broken one fails here, naming its file
+        execute_notebook(chapter, profile, notebook, cell_timeout)
         status, error = "ok", ""
     except Exception as exc:  # a failed chapter is reported on the index page, not fatal to the run
         status, error = "failed", _short_error(exc)
     finally:
         os.environ.clear()
         os.environ.update(env_before)
-    return ChapterOutcome(chapter.name, chapter.title, status, round(time.perf_counter() - started, 1), error)
+    if status != "ok":
+        results.unlink(missing_ok=True)
+    return ChapterOutcome(chapter.name, title, status, round(time.perf_counter() - started, 1), error)
+
+
+def execute_notebook(chapter: Chapter, profile: str, target: Path, cell_timeout: int) -> None:
+    """papermill into a hidden file, renamed to `target` once papermill is done with it (also when
+    a cell failed: the executed notebook shows the error), so `target` is never half written."""
+    import papermill
+
+    running = target.with_name(f".{target.stem}.running.ipynb")
+    try:
+        papermill.execute_notebook(
+            str(chapter.path),
+            str(running),
+            parameters={"PROFILE": profile},
+            kernel_name=KERNEL_NAME,
+            cwd=str(chapter.path.parent),
+            execution_timeout=cell_timeout,
+            progress_bar=False,
+        )
+    finally:
+        if running.is_file():
+            os.replace(running, target)
 
 
 def render_html(notebook: Path, target: Path) -> None:
+    """The executed notebook as HTML; without a notebook, an older page is removed."""
     if not notebook.exists():
+        target.unlink(missing_ok=True)
         return
     import nbformat
     from nbconvert import HTMLExporter
 
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(notebook, as_version=4))
-    target.write_text(body, encoding="utf-8")
+    atomic_write_text(target, body)
 
 
 def _short_error(exc: Exception) -> str:

@@ -6,6 +6,8 @@ import html
 import json
 from pathlib import Path
 
+from ..io import atomic_write_text
+
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
 table { border-collapse: collapse; width: 100%; }
@@ -40,13 +42,15 @@ def write_index(out: Path, outcomes, profile: str) -> Path:
     rows = []
     for outcome in outcomes:
         error = f"<pre>{html.escape(outcome.error)}</pre>" if outcome.error else ""
+        # a failed chapter shows no figures: whatever is on disk is not from this run
+        figures = figures_table(out / "results" / f"{outcome.chapter}.json") if outcome.status == "ok" else ""
         rows.append(
             "<tr>"
             f"<td><a href='html/{outcome.chapter}.html'>{html.escape(outcome.title)}</a><br>"
             f"<small><a href='notebooks/{outcome.chapter}.ipynb'>{outcome.chapter}.ipynb</a></small></td>"
             f"<td class='{outcome.status}'>{outcome.status}</td>"
             f"<td>{outcome.seconds:.0f} s</td>"
-            f"<td>{figures_table(out / 'results' / f'{outcome.chapter}.json')}{error}</td>"
+            f"<td>{figures}{error}</td>"
             "</tr>"
         )
     passed = sum(o.status == "ok" for o in outcomes)
@@ -60,5 +64,5 @@ def write_index(out: Path, outcomes, profile: str) -> Path:
         f"<tbody>{''.join(rows)}</tbody></table></body></html>"
     )
     index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
+    atomic_write_text(index, page)
     return index

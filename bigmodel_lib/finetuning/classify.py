@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +128,8 @@ class WordPieceTokenizer:
         self.pad_id = self.tok.token_to_id("[PAD]") or 0
 
     def __call__(self, texts: Iterable[str], max_length: int = 64) -> list[list[int]]:
+        if max_length < 2:
+            raise ValueError(f"max_length must be at least 2 tokens ([CLS] and [SEP]), got {max_length}.")
         ids = [e.ids for e in self.tok.encode_batch([str(t) for t in texts])]
         # keep [CLS] ... and end with [SEP] when truncating
         return [x if len(x) <= max_length else x[: max_length - 1] + x[-1:] for x in ids]
@@ -361,6 +364,10 @@ def train_classifier(model: EncoderClassifier, ids: Sequence[Sequence[int]], lab
     """
     from tqdm.auto import tqdm
 
+    if len(ids) == 0:
+        raise ValueError("train_classifier needs at least one text: `ids` is empty.")
+    if len(labels) != len(ids):
+        raise ValueError(f"train_classifier got {len(ids)} texts but {len(labels)} labels: give one label per text.")
     device = torch.device(device)
     labels = torch.tensor(np.asarray(labels), dtype=torch.long)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -420,18 +427,15 @@ def predict_logits(model: EncoderClassifier, ids: Sequence[Sequence[int]], batch
 @torch.no_grad()
 def embed_texts(model: EncoderClassifier, ids: Sequence[Sequence[int]], batch_size: int = 64,
                 device: torch.device | str = "cpu", pad_id: int = 0, progress: bool = False) -> np.ndarray:
-    """Mean-pooled sentence embeddings (N, C) from the (frozen) encoder, original order."""
+    """Mean-pooled sentence embeddings (N, C) from the (frozen) encoder, original order; (0, C) for no texts."""
     from tqdm.auto import tqdm
 
     model.to(device).eval()
-    out = None
+    out = np.zeros((len(ids), model.head.in_features))
     for batch in tqdm(length_batches([len(s) for s in ids], batch_size, False), disable=not progress,
                       desc="embed", mininterval=1.0):
         x, mask = pad_batch([ids[i] for i in batch], pad_id)
-        e = model.embed(x.to(device), mask.to(device)).double().cpu().numpy()
-        if out is None:
-            out = np.zeros((len(ids), e.shape[1]))
-        out[batch] = e
+        out[batch] = model.embed(x.to(device), mask.to(device)).double().cpu().numpy()
     return out
 
 
@@ -515,9 +519,18 @@ def _has_pooler(folder: Path) -> bool:
 
 def predict(model: EncoderClassifier, tokenizer: WordPieceTokenizer, texts: Sequence[str] | str,
             classes: Sequence[str], max_length: int = 64, device: torch.device | str = "cpu") -> list[dict]:
-    """Raw strings in, one {"text", "label", "confidence"} dict per string out."""
+    """Raw strings in, one {"text", "label", "confidence"} dict per string out.
+
+    `max_length` (at least 2: [CLS] and [SEP]) is the number of tokens kept per text. An empty or
+    whitespace-only text still gets a label (the model's guess from [CLS] [SEP] alone), with one
+    warning saying how many there were.
+    """
     if isinstance(texts, str):
         texts = [texts]
+    blank = sum(not str(t).strip() for t in texts)
+    if blank:
+        warnings.warn(f"{blank} of {len(texts)} texts are empty or whitespace only: their labels are guesses "
+                      "from no words at all.", stacklevel=2)
     logits = predict_logits(model, tokenizer(texts, max_length), device=device)
     probs = torch.softmax(torch.as_tensor(logits), dim=1).numpy()
     return [{"text": t, "label": classes[int(p.argmax())], "confidence": float(p.max())}

@@ -183,7 +183,12 @@ class GPT(nn.Module):
         values of earlier ones; the tokens are the same as without the cache. When the
         context reaches block_size both paths crop it to the last block_size tokens (the
         cache is then rebuilt, since learned positions shift).
+
+        A 1-D prompt, an empty one or `top_k < 1` is a ValueError saying what to pass instead
+        (one prompt is `idx[None]`: the batch dimension is not guessed, so the output's shape
+        is always the input's plus new tokens).
         """
+        check_generation(idx, max_new_tokens, top_k)
         was_training = self.training
         self.eval()
         block = self.config.block_size
@@ -205,6 +210,27 @@ class GPT(nn.Module):
         return idx
 
 
+def check_generation(idx: torch.Tensor, max_new_tokens: int, top_k: int | None = None) -> None:
+    """One-line errors for prompts and settings `generate` cannot use (before: IndexErrors inside it)."""
+    if idx.dim() != 2:
+        raise ValueError(
+            f"generate needs token ids shaped (batch, time), got shape {tuple(idx.shape)}: "
+            "for one prompt pass idx[None] (idx.unsqueeze(0))."
+        )
+    if idx.shape[1] == 0:
+        raise ValueError("generate needs a prompt of at least one token, got an empty one: start from e.g. a newline.")
+    if idx.is_floating_point() or idx.is_complex():
+        raise ValueError(f"generate needs integer token ids, got {idx.dtype}: pass idx.long().")
+    if max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens must be at least 0, got {max_new_tokens}.")
+    check_top_k(top_k)
+
+
+def check_top_k(top_k: int | None) -> None:
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k must be at least 1 (or None for no limit), got {top_k}.")
+
+
 def sample_next(
     logits: torch.Tensor,
     temperature: float = 1.0,
@@ -218,6 +244,7 @@ def sample_next(
     if temperature < 0:
         raise ValueError(f"temperature must be ≥ 0, got {temperature}")
     logits = logits / temperature
+    check_top_k(top_k)
     if top_k is not None:
         kth = torch.topk(logits, min(top_k, logits.size(-1))).values[:, [-1]]  # (B, 1)
         logits = logits.masked_fill(logits < kth, float("-inf"))

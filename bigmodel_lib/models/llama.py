@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .gpt import check_generation
 from .weight_names import load_exactly, rename_by_rules
 
 
@@ -279,7 +280,10 @@ class Llama(nn.Module):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Continue idx (B, T) by up to max_new_tokens, feeding one token per step through a
-        KV cache. temperature 0 = greedy. Stops early once every row has produced eos."""
+        KV cache. temperature 0 = greedy. Stops early once every row has produced eos.
+
+        A 1-D prompt (pass idx[None]), an empty one or `top_k < 1` is a ValueError."""
+        check_generation(idx, max_new_tokens, top_k)
         cache = KVCache(self.config.n_layer)
         logits, _ = self(idx, cache=cache)  # prefill: the whole prompt at once
         out, done = idx, torch.zeros(idx.shape[0], dtype=torch.bool, device=idx.device)

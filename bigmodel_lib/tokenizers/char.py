@@ -42,6 +42,13 @@ class CharTokenizer:
         return [self.stoi.get(ch, self.unk_id) for ch in text]
 
     def decode(self, ids: list[int]) -> str:
+        """The text of `ids`; an id outside 0..vocab_size-1 is a ValueError (Python would wrap a negative one)."""
+        outside = [i for i in ids if not 0 <= i < self.vocab_size]
+        if outside:
+            raise ValueError(
+                f"Token id {outside[0]} is outside the vocabulary (ids 0..{self.vocab_size - 1}): "
+                "decode ids this tokenizer produced, or the model's vocab_size does not match it."
+            )
         return "".join(self.unk if i == self.unk_id else self.chars[i] for i in ids)
 
     def count_unknown(self, text: str) -> int:
