@@ -37,14 +37,14 @@ def smollm2_dequantized_dir(progress: bool = True) -> Path:
     gguf = smollm2_gguf()
     digest = sha256_of(gguf)
     final = cache_dir() / CACHE_NAME / digest[:16]
-    if verify_model_folder(final, rebuild_cache_fix(final), warn_unverified=False):
+    if verify_model_folder(final, _rebuild_cache_fix(final), warn_unverified=False):
         return final
     with model_folder_writer(final) as staging:
         _dequantize_smollm2(gguf, digest, staging, progress)
     return final
 
 
-def rebuild_cache_fix(folder: Path) -> str:
+def _rebuild_cache_fix(folder: Path) -> str:
     return f"delete the cache folder {folder} to rebuild it"
 
 
@@ -101,7 +101,7 @@ def load_smollm2(device: torch.device | str | None = None, dtype: torch.dtype = 
     model = model.to_empty(device="cpu")
     if config.tie_embeddings:
         model.lm_head.weight = model.tok_emb.weight
-    load_hf_state_dict(model, read_safetensors(folder / "model.safetensors", rebuild_cache_fix(folder)))
+    load_hf_state_dict(model, read_safetensors(folder / "model.safetensors", _rebuild_cache_fix(folder)))
     model = model.to(dtype).eval()
     if device is not None:
         model.to(device)
