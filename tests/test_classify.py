@@ -83,7 +83,7 @@ def test_training_lowers_the_loss_and_frozen_layers_save_fewer_activations(tmp_p
 
     # save -> load -> identical logits and predictions from raw strings
     folder = C.save_classifier(full, tok, tmp_path / "clf", classes=["neg", "pos"], max_length=32)
-    assert {p.name for p in folder.iterdir()} == {"model.safetensors", "config.json", "tokenizer.json"}
+    assert {p.name for p in folder.iterdir()} == {"model.safetensors", "config.json", "tokenizer.json", "manifest.json"}
     again, tok2, meta = C.load_classifier(folder)
     test_ids = tok(s.test.text[:20], 32)
     # Exact: the same weights through the same kernels in the same order give the same bits.

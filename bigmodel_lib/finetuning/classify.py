@@ -462,59 +462,82 @@ def fit_probe(model: EncoderClassifier, features: np.ndarray, labels, C: float =
 # --- saving, loading, predicting ----------------------------------------------------------------
 
 
+SAVE_CLASSIFIER_FIX = ("re-save it with save_classifier(model, tokenizer, folder, classes) "
+                       "(the course's spam filter: re-run chapter 08)")
+
+
 def save_classifier(model: EncoderClassifier, tokenizer: WordPieceTokenizer, folder: Path | str,
                     classes: Sequence[str], max_length: int = 64) -> Path:
-    """model.safetensors (adapters merged into the weights) + config.json + tokenizer.json."""
+    """Write `folder/` whole: model.safetensors (adapters merged in) + config.json + tokenizer.json + manifest.json.
+
+    The folder replaces any previous one as a unit (`bigmodel_lib.io.model_folder_writer`). `model` itself
+    is left untouched: the adapters are merged into a copy, so LoRA training can go on after saving.
+    """
     import shutil
 
     from safetensors.torch import save_file
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    encoder = model.encoder
+    from ..io import model_folder_writer
+
+    state, enc_cfg = _merged_weights(model)
+    meta = {"encoder": enc_cfg, "n_classes": model.n_classes, "classes": list(classes), "max_length": max_length}
+    with model_folder_writer(folder) as staging:
+        save_file(state, str(staging / "model.safetensors"))
+        (staging / "config.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        shutil.copyfile(tokenizer.path, staging / "tokenizer.json")
+    return Path(folder)
+
+
+def _merged_weights(model: EncoderClassifier) -> tuple[dict[str, torch.Tensor], dict]:
+    """(plain state dict with the LoRA/peft adapters folded into the weights, encoder config) of a copy of `model`."""
+    import copy
+
+    frozen = copy.deepcopy(model)
+    encoder = frozen.encoder
     if hasattr(encoder, "merge_and_unload"):  # a peft model: fold the adapters in
         encoder = encoder.merge_and_unload()
-        model.encoder = encoder
+        frozen.encoder = encoder
     merge_lora(encoder)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in frozen.state_dict().items()}
     # our LoRALinear keeps the merged weight under `.base.`; store plain Linear names
     state = {k.replace(".base.", "."): v for k, v in state.items() if not k.endswith(("lora_A", "lora_B"))}
-    save_file(state, str(folder / "model.safetensors"))
     if _is_hf(encoder):
-        enc_cfg = {"kind": "hf", "config": encoder.config.to_dict()}
-    else:
-        enc_cfg = {"kind": "ours", "config": encoder.config.as_dict()}
-    meta = {"encoder": enc_cfg, "n_classes": model.n_classes, "classes": list(classes), "max_length": max_length}
-    (folder / "config.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    shutil.copyfile(tokenizer.path, folder / "tokenizer.json")
-    return folder
+        return state, {"kind": "hf", "config": encoder.config.to_dict()}
+    return state, {"kind": "ours", "config": encoder.config.as_dict()}
 
 
 def load_classifier(folder: Path | str, device: torch.device | str = "cpu"):
-    """Rebuild a saved classifier from its folder alone: (model, tokenizer, meta)."""
-    from safetensors.torch import load_file
+    """Rebuild a saved classifier from its folder alone: (model, tokenizer, meta).
+
+    The files are checked against the folder's manifest first; a folder saved before manifests
+    existed loads with a warning."""
+    from ..io import ModelFolderError, read_safetensors, verify_model_folder
 
     folder = Path(folder)
-    meta = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    verify_model_folder(folder, SAVE_CLASSIFIER_FIX)
+    for name in ("config.json", "model.safetensors", "tokenizer.json"):
+        if not (folder / name).is_file():
+            raise ModelFolderError(f"{folder / name} is missing; {SAVE_CLASSIFIER_FIX}")
+    state = read_safetensors(folder / "model.safetensors", SAVE_CLASSIFIER_FIX)
+    try:
+        meta = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        tokenizer = WordPieceTokenizer(folder / "tokenizer.json")
+    except Exception as error:  # json or tokenizers errors
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelFolderError(f"{folder} holds an unreadable config.json or tokenizer.json ({reason}); "
+                               f"{SAVE_CLASSIFIER_FIX}") from None
     if meta["encoder"]["kind"] == "hf":
         import transformers
 
         cfg = transformers.BertConfig.from_dict(meta["encoder"]["config"])
-        encoder = transformers.BertModel(cfg, add_pooling_layer=_has_pooler(folder))
+        encoder = transformers.BertModel(cfg, add_pooling_layer=any(k.startswith("encoder.pooler.") for k in state))
     else:
         from ..models.bert import Bert, BertConfig
 
         encoder = Bert(BertConfig(**meta["encoder"]["config"]))
     model = EncoderClassifier(encoder, meta["n_classes"])
-    model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
-    return model.to(device).eval(), WordPieceTokenizer(folder / "tokenizer.json"), meta
-
-
-def _has_pooler(folder: Path) -> bool:
-    from safetensors import safe_open
-
-    with safe_open(str(folder / "model.safetensors"), "pt") as f:
-        return any(k.startswith("encoder.pooler.") for k in f.keys())  # noqa: SIM118
+    model.load_state_dict(state, strict=True)
+    return model.to(device).eval(), tokenizer, meta
 
 
 def predict(model: EncoderClassifier, tokenizer: WordPieceTokenizer, texts: Sequence[str] | str,

@@ -273,39 +273,49 @@ def gpt_parameter_formula(config: GPTConfig) -> int:
 # --- saving and loading a trained GPT -----------------------------------------------------------
 
 
-def save_pretrained(model: GPT, folder, tokenizer=None):
-    """Write `folder/` with model.safetensors + config.json (+ tokenizer.json), each file atomically.
+SAVE_GPT_FIX = "re-save it with save_pretrained(model, folder, tokenizer) (the course's GPT: re-run chapter 07)"
 
-    The tied `lm_head.weight` is stored once (as `transformer.wte.weight`), like GPT-2's files.
+
+def save_pretrained(model: GPT, folder, tokenizer=None) -> Path:
+    """Write `folder/` whole: model.safetensors + config.json (+ tokenizer.json) + manifest.json.
+
+    The folder replaces any previous one as a unit (`bigmodel_lib.io.model_folder_writer`): nothing of an
+    earlier save survives, e.g. its tokenizer when this one has none. The tied `lm_head.weight` is stored
+    once (as `transformer.wte.weight`), like GPT-2's files.
     """
     from safetensors.torch import save_file
 
-    from ..io import atomic_path, atomic_write_text
+    from ..io import model_folder_writer
 
-    folder = Path(folder)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
-    atomic_write_text(folder / "config.json", json.dumps(asdict(model.config), indent=2))
-    if tokenizer is not None:
-        with atomic_path(folder / "tokenizer.json") as tmp:
-            tokenizer.save(tmp)
-    with atomic_path(folder / "model.safetensors") as tmp:  # last: its presence means the folder is complete
-        save_file(state, str(tmp))
-    return folder
+    with model_folder_writer(folder) as staging:
+        save_file(state, str(staging / "model.safetensors"))
+        (staging / "config.json").write_text(json.dumps(asdict(model.config), indent=2), encoding="utf-8")
+        if tokenizer is not None:
+            tokenizer.save(staging / "tokenizer.json")
+    return Path(folder)
 
 
 def load_pretrained(folder, device: torch.device | str = "cpu"):
-    """Rebuild a GPT saved by `save_pretrained`: (model in eval mode, its CharTokenizer or None)."""
-    from safetensors.torch import load_file
+    """Rebuild a GPT saved by `save_pretrained`: (model in eval mode, its CharTokenizer or None).
 
+    The files are checked against the folder's manifest first; a folder saved before manifests
+    existed loads with a warning."""
+    from ..io import ModelFolderError, read_safetensors, verify_model_folder
     from ..tokenizers.char import CharTokenizer
 
     folder = Path(folder)
+    verify_model_folder(folder, SAVE_GPT_FIX)
     if not (folder / "model.safetensors").exists():
         raise FileNotFoundError(f"No saved GPT in {folder} (model.safetensors missing): train one and call "
                                 "save_pretrained(model, folder, tokenizer) first, e.g. by running chapter 07.")
-    model = GPT(GPTConfig(**json.loads((folder / "config.json").read_text())))
-    state = load_file(str(folder / "model.safetensors"))
+    try:
+        model = GPT(GPTConfig(**json.loads((folder / "config.json").read_text(encoding="utf-8"))))
+        tokenizer = CharTokenizer.load(folder / "tokenizer.json") if (folder / "tokenizer.json").exists() else None
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise ModelFolderError(f"{folder} holds an unreadable config.json or tokenizer.json ({error}); "
+                               f"{SAVE_GPT_FIX}") from None
+    state = read_safetensors(folder / "model.safetensors", SAVE_GPT_FIX)
     state["lm_head.weight"] = state["transformer.wte.weight"]
     model.load_state_dict(state, strict=True)
-    tokenizer = CharTokenizer.load(folder / "tokenizer.json") if (folder / "tokenizer.json").exists() else None
     return model.to(device).eval(), tokenizer

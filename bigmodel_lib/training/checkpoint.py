@@ -15,7 +15,6 @@ file damaged later is caught by its checksum with a clear error instead of loadi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..io import atomic_path, atomic_write_text
+from ..io import atomic_path, atomic_write_text, sha256_file
 
 MANIFEST = "checkpoints.json"
 
@@ -65,14 +64,6 @@ def set_rng_state(state: dict) -> None:
     np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_manifest(directory: Path | str) -> list[dict]:
