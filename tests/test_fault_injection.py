@@ -39,7 +39,7 @@ def train(out_dir: str, pause: float, ready) -> None:
     torch.manual_seed(0)
     model = GPT(GPTConfig(block_size=16, vocab_size=32, n_layer=1, n_head=2, n_embd=16, dropout=0.1))
     data = TokenWindows(*split_tokens(ids), block_size=16, seed=0)
-    config = TrainConfig(max_steps=MAX_STEPS, batch_size=4, lr=3e-3, warmup_steps=3, eval_every=5, eval_batches=1,
+    config = TrainConfig(max_steps=MAX_STEPS, batch_size=4, lr=3e-3, warmup_steps=3, eval_every=8, eval_batches=1,
                          checkpoint_every=3, keep_checkpoints=2, progress=False)
     trainer = Trainer(model, data, config, device="cpu", out_dir=out_dir,
                       callbacks=(lambda trainer, row: time.sleep(pause),))
@@ -69,6 +69,16 @@ def log_rows(out_dir: Path) -> list[dict]:
         return [{k: v for k, v in row.items() if k != "tokens_per_s"} for row in csv.DictReader(handle)]
 
 
+def check_log_covers_the_checkpoints(out_dir: Path) -> None:
+    """Right after a kill: every step up to the newest committed checkpoint is in the log."""
+    committed = read_manifest(out_dir / "checkpoints") if (out_dir / "checkpoints").is_dir() else []
+    if not committed:
+        return
+    logged = {int(row["step"]) for row in log_rows(out_dir) if row["kind"] == "train" and row["step"]}
+    newest = committed[-1]["step"]
+    assert set(range(1, newest + 1)) <= logged, f"checkpoint {newest} saved, but logged steps are only {sorted(logged)}"
+
+
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL and forkserver are POSIX")
 def test_sigkilled_runs_resume_bit_exactly(tmp_path):
     context = multiprocessing.get_context("forkserver")
@@ -84,6 +94,7 @@ def test_sigkilled_runs_resume_bit_exactly(tmp_path):
         time.sleep(rng.uniform(0.0, 0.8))
         process.kill()  # SIGKILL: no clean-up code runs
         process.join(timeout=60)
+        check_log_covers_the_checkpoints(killed)
     last = start(context, killed, pause=0.0)
     last.join(timeout=120)
     assert last.exitcode == 0

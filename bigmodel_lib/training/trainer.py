@@ -35,7 +35,8 @@ from .schedules import WarmupCosine
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 METRIC_FIELDS = ["kind", "step", "loss", "val", "lr", "grad_norm", "tokens_per_s"]
-RUN_FILES = ("metrics.csv", "checkpoints", "tensorboard")  # what a run writes into out_dir
+# what a run writes into out_dir; moved aside in this order, so a kill midway never leaves checkpoints without their log
+RUN_FILES = ("checkpoints", "metrics.csv", "tensorboard")
 EARLIER_RUNS = "earlier-runs"  # where a fresh run moves the RUN_FILES of the run before it
 
 
