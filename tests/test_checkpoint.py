@@ -139,7 +139,7 @@ def metric_steps(out_dir, kind="train"):
     return [int(row[1]) for row in rows if row[0] == kind]
 
 
-@pytest.mark.parametrize("damage", ["deleted", "empty"])
+@pytest.mark.parametrize("damage", ["deleted", "empty", "garbled"])
 def test_resume_with_a_lost_manifest_rebuilds_it_and_keeps_the_run(tokens, tmp_path, damage):
     torch.manual_seed(0)
     full = make_trainer(tokens, tmp_path / "full").fit()
@@ -147,8 +147,13 @@ def test_resume_with_a_lost_manifest_rebuilds_it_and_keeps_the_run(tokens, tmp_p
     manifest = tmp_path / "cut" / "checkpoints" / "checkpoints.json"
     if damage == "deleted":
         manifest.unlink()
-    else:
+    elif damage == "empty":
         manifest.write_text(json.dumps({"checkpoints": []}))
+    else:
+        manifest.write_text('{"checkpoints": [{"step": 4,')
+        with pytest.raises(CheckpointError, match=r"unreadable .*delete it, and fit\(resume=True\) rebuilds it"):
+            make_trainer(tokens, tmp_path / "cut").fit(resume=True)
+        manifest.unlink()  # as the error advises
     with pytest.warns(UserWarning, match=r"rebuilt it .*steps \[4, 8\]"):
         resumed = make_trainer(tokens, tmp_path / "cut", seed=7).fit(resume=True)
     assert [r["step"] for r in resumed.history] == [9, 10, 11, 12]  # not a fresh start at step 1

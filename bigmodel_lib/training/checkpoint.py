@@ -88,7 +88,8 @@ def read_manifest(directory: Path | str) -> list[dict]:
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))["checkpoints"]
     except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise CheckpointError(f"The checkpoint manifest {path} is unreadable ({error}). Delete it to start afresh.") from error
+        raise CheckpointError(f"The checkpoint manifest {path} is unreadable ({error}); delete it, and "
+                              "fit(resume=True) rebuilds it from the checkpoint files that load.") from error
     return entries
 
 
