@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 MANIFEST = "manifest.json"
+PARTIAL_SUFFIX = ".partial"  # temporary files and folders beside their target: `.<final name>.<random>.partial`
 
 
 class ModelFolderError(RuntimeError):
@@ -39,9 +40,24 @@ def atomic_path(final: Path | str):
     tmp_path = _new_temp_file_beside(final)
     try:
         yield tmp_path
+        _fsync(tmp_path)  # the content is on disk before the new name points at it
         os.replace(tmp_path, final)
+        _fsync(final.parent)  # and so is the rename
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def remove_partial_files(folder: Path | str) -> list[Path]:
+    """Delete the temporary files `atomic_path` left in `folder` when a process was killed mid-write.
+
+    Call it only when no other process is writing into `folder`. Returns the files removed.
+    """
+    removed = []
+    for path in Path(folder).glob(f".*{PARTIAL_SUFFIX}"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def atomic_write_text(path: Path | str, text: str) -> None:
@@ -59,7 +75,7 @@ def _new_temp_file_beside(final: Path) -> Path:
     0o644 by default) rather than mkstemp's 0o600, so a cache or model folder copied to a shared
     place stays readable by the other users there."""
     while True:
-        candidate = final.with_name(f".{final.name}.{secrets.token_hex(6)}.partial")
+        candidate = final.with_name(f".{final.name}.{secrets.token_hex(6)}{PARTIAL_SUFFIX}")
         try:
             os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
         except FileExistsError:
@@ -68,7 +84,7 @@ def _new_temp_file_beside(final: Path) -> Path:
 def _new_temp_folder_beside(final: Path) -> Path:
     """A new empty folder beside `final`, with the mode `mkdir` gives (0o777 less the umask), not mkdtemp's 0o700."""
     while True:
-        candidate = final.with_name(f".{final.name}.{secrets.token_hex(6)}.partial")
+        candidate = final.with_name(f".{final.name}.{secrets.token_hex(6)}{PARTIAL_SUFFIX}")
         try:
             candidate.mkdir()
         except FileExistsError:

@@ -125,3 +125,120 @@ def test_wrong_model_and_missing_checkpoint_errors(tokens, tmp_path):
     save_checkpoint(tmp_path, model=tiny_gpt(tokens[1]), step=1)
     with pytest.raises(CheckpointError, match="could not be loaded|does not fit"):
         load_checkpoint(tmp_path, model=tiny_gpt(tokens[1], n_embd=48))
+
+
+def interrupted_run(tokens, out_dir, at=10):
+    """A run killed at step `at` (checkpoints at steps 4 and 8 stay)."""
+    torch.manual_seed(0)
+    with pytest.raises(Interrupted):
+        make_trainer(tokens, out_dir, callbacks=(interrupt_at(at),)).fit()
+
+
+def metric_steps(out_dir, kind="train"):
+    rows = (tmp.split(",") for tmp in (out_dir / "metrics.csv").read_text().splitlines()[1:])
+    return [int(row[1]) for row in rows if row[0] == kind]
+
+
+@pytest.mark.parametrize("damage", ["deleted", "empty", "garbled"])
+def test_resume_with_a_lost_manifest_rebuilds_it_and_keeps_the_run(tokens, tmp_path, damage):
+    torch.manual_seed(0)
+    full = make_trainer(tokens, tmp_path / "full").fit()
+    interrupted_run(tokens, tmp_path / "cut")
+    manifest = tmp_path / "cut" / "checkpoints" / "checkpoints.json"
+    if damage == "deleted":
+        manifest.unlink()
+    elif damage == "empty":
+        manifest.write_text(json.dumps({"checkpoints": []}))
+    else:
+        manifest.write_text('{"checkpoints": [{"step": 4,')
+        with pytest.raises(CheckpointError, match=r"unreadable .*delete it, and fit\(resume=True\) rebuilds it"):
+            make_trainer(tokens, tmp_path / "cut").fit(resume=True)
+        manifest.unlink()  # as the error advises
+    with pytest.warns(UserWarning, match=r"rebuilt it .*steps \[4, 8\]"):
+        resumed = make_trainer(tokens, tmp_path / "cut", seed=7).fit(resume=True)
+    assert [r["step"] for r in resumed.history] == [9, 10, 11, 12]  # not a fresh start at step 1
+    assert resumed.losses == full.losses[8:]
+    assert metric_steps(tmp_path / "cut") == list(range(1, 13))  # the log of steps 1-8 survived
+    assert [e["step"] for e in read_manifest(tmp_path / "cut" / "checkpoints")] == [8, 12]
+
+
+def test_resume_refuses_when_no_checkpoint_file_loads(tokens, tmp_path):
+    interrupted_run(tokens, tmp_path)
+    folder = tmp_path / "checkpoints"
+    (folder / "checkpoints.json").unlink()
+    for weights in folder.glob("*.safetensors"):
+        weights.write_bytes(weights.read_bytes()[:100])
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    with pytest.raises(CheckpointError, match=r"no usable checkpoints.json.*move that folder away") as error:
+        make_trainer(tokens, tmp_path).fit(resume=True)
+    assert "\n" not in str(error.value)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing deleted or moved
+
+
+def test_a_fresh_run_moves_an_earlier_run_aside(tokens, tmp_path):
+    torch.manual_seed(0)
+    make_trainer(tokens, tmp_path).fit()
+    earlier_log = (tmp_path / "metrics.csv").read_text()
+    with pytest.warns(UserWarning, match="held an earlier run"):
+        make_trainer(tokens, tmp_path, seed=3).fit()  # no resume: a new run in the same folder
+    (moved,) = (tmp_path / "earlier-runs").iterdir()
+    assert (moved / "metrics.csv").read_text() == earlier_log
+    assert [e["step"] for e in read_manifest(moved / "checkpoints")] == [8, 12]
+    assert load_checkpoint(moved / "checkpoints", model=tiny_gpt(tokens[1], dropout=0.2))["step"] == 12
+    assert metric_steps(tmp_path) == list(range(1, 13))  # the new run's own log
+
+
+def test_resume_removes_what_a_kill_mid_save_left(tokens, tmp_path):
+    interrupted_run(tokens, tmp_path)
+    folder = tmp_path / "checkpoints"
+    (folder / ".step-000012.safetensors.abc123.partial").write_bytes(b"x" * 1000)  # killed while writing
+    (folder / "step-000012.safetensors").write_bytes(b"y" * 1000)  # renamed, but never in the manifest
+    (folder / "step-000000.state.pt").write_bytes(b"z")  # rotated out of the manifest, not yet deleted
+    (tmp_path / ".metrics.csv.xyz.partial").write_text("half")
+    make_trainer(tokens, tmp_path, callbacks=(interrupt_at(9),)).resume()
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "checkpoints.json", "step-000004.safetensors", "step-000004.state.pt",
+        "step-000008.safetensors", "step-000008.state.pt"]
+    with pytest.raises(Interrupted):
+        make_trainer(tokens, tmp_path, callbacks=(interrupt_at(9),)).fit(resume=True)
+    assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_the_advice_on_a_damaged_checkpoint_works(tokens, tmp_path):
+    torch.manual_seed(0)
+    full = make_trainer(tokens, tmp_path / "full").fit()
+    interrupted_run(tokens, tmp_path / "cut")
+    folder = tmp_path / "cut" / "checkpoints"
+    newest = folder / read_manifest(folder)[-1]["weights"]
+    newest.write_bytes(newest.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match=r"steps \[4\]; resume from one with Trainer.fit\(resume=True, step=N\)"):
+        make_trainer(tokens, tmp_path / "cut").fit(resume=True)
+    resumed = make_trainer(tokens, tmp_path / "cut", seed=7).fit(resume=True, step=4)
+    assert [r["step"] for r in resumed.history] == list(range(5, 13))
+    assert resumed.losses == full.losses[4:]
+    assert metric_steps(tmp_path / "cut") == list(range(1, 13))
+    with pytest.raises(ValueError, match="pass resume=True"):
+        make_trainer(tokens, tmp_path / "cut").fit(step=4)
+
+
+def test_every_logged_step_reaches_the_file_at_once(tokens, tmp_path):
+    seen = []
+
+    def read_log(trainer, row):
+        seen.append(metric_steps(tmp_path)[-1:])
+
+    torch.manual_seed(0)
+    trainer = make_trainer(tokens, tmp_path, callbacks=(read_log,))
+    trainer.fit()
+    assert seen == [[step] for step in range(1, 13)]  # each row is in the file before the next step
+
+
+def test_loading_into_a_wrong_shaped_model_leaves_it_untouched(tokens, tmp_path):
+    save_checkpoint(tmp_path, model=tiny_gpt(tokens[1]), step=1)
+    torch.manual_seed(5)
+    longer = tiny_gpt(tokens[1], block_size=32)  # only wpe differs in shape
+    before = {name: t.clone() for name, t in longer.state_dict().items()}
+    with pytest.raises(CheckpointError, match=r"does not fit this model: shapes differ: \['transformer.wpe.weight"):
+        load_checkpoint(tmp_path, model=longer)
+    for name, tensor in longer.state_dict().items():
+        assert torch.equal(tensor, before[name]), name

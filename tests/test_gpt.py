@@ -26,6 +26,19 @@ def test_config_is_frozen_and_checked():
         GPTConfig(n_embd=10, n_head=3)
 
 
+@pytest.mark.parametrize("bad, message", [
+    (dict(n_head=0), "n_head must be a positive whole number"),
+    (dict(block_size=64.0), "block_size must be a positive whole number"),
+    (dict(n_layer=True), "n_layer must be a positive whole number"),
+    (dict(vocab_size=-3), "vocab_size must be a positive whole number"),
+    (dict(dropout=1.5), "dropout must be a number in"),
+])
+def test_config_rejects_bad_values_with_one_line(bad, message):
+    with pytest.raises(ValueError, match=message) as error:
+        GPTConfig(**bad)
+    assert "\n" not in str(error.value)
+
+
 @pytest.mark.parametrize("bias", [True, False])
 def test_parameter_count_equals_formula(bias):
     config = dataclasses.replace(SMALL, bias=bias)

@@ -142,3 +142,19 @@ def test_training_reduces_validation_loss(tokens):
     assert [e["step"] for e in result.evals] == [0, 30, 60]
     assert result.evals[-1]["val"] < result.evals[0]["val"] - 0.8
     assert result.history[0]["lr"] == 0.0 and result.history[5]["lr"] == pytest.approx(3e-3)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(keep_checkpoints=0), "keep_checkpoints must be at least 1"),
+    (dict(checkpoint_every=0), "checkpoint_every must be at least 1"),
+    (dict(eval_every=-1), "eval_every must be 0"),
+    (dict(log_every=0), "log_every must be at least 1"),
+])
+def test_config_is_checked_before_any_training(bad, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**bad)
+
+
+def test_checkpoint_every_needs_an_out_dir(tokens):
+    with pytest.raises(ValueError, match=r"checkpoint_every=5 needs a folder.*out_dir"):
+        Trainer(tiny(tokens), windows(tokens), TrainConfig(checkpoint_every=5, **QUIET), device="cpu")

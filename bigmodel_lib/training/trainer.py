@@ -17,8 +17,11 @@ when `torch.distributed` is initialised (see `distributed.py`).
 from __future__ import annotations
 
 import csv
+import io
 import math
+import os
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -26,11 +29,15 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import latest_step, load_checkpoint, save_checkpoint, unwrap_model
+from ..io import atomic_write_bytes, remove_partial_files
+from .checkpoint import latest_step, load_checkpoint, recover_checkpoints, save_checkpoint, unwrap_model
 from .schedules import WarmupCosine
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 METRIC_FIELDS = ["kind", "step", "loss", "val", "lr", "grad_norm", "tokens_per_s"]
+# what a run writes into out_dir; moved aside in this order, so a kill midway never leaves checkpoints without their log
+RUN_FILES = ("checkpoints", "metrics.csv", "tensorboard")
+EARLIER_RUNS = "earlier-runs"  # where a fresh run moves the RUN_FILES of the run before it
 
 
 @dataclass
@@ -63,8 +70,14 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}.")
-        if self.max_steps < 1 or self.batch_size < 1 or self.grad_accum < 1:
-            raise ValueError("max_steps, batch_size and grad_accum must be at least 1.")
+        for name in ("max_steps", "batch_size", "grad_accum", "keep_checkpoints", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be at least 1, got {getattr(self, name)!r}.")
+        if self.checkpoint_every is not None and self.checkpoint_every < 1:
+            raise ValueError(f"TrainConfig.checkpoint_every must be at least 1 (or None: only the last step), "
+                             f"got {self.checkpoint_every!r}.")
+        if self.eval_every < 0:
+            raise ValueError(f"TrainConfig.eval_every must be 0 (only at the end) or more, got {self.eval_every!r}.")
 
 
 @dataclass
@@ -203,6 +216,9 @@ class Trainer:
     ):
         from ..device import pick_device
 
+        if config.checkpoint_every is not None and out_dir is None:
+            raise ValueError(f"TrainConfig.checkpoint_every={config.checkpoint_every} needs a folder to save into: "
+                             "pass Trainer(..., out_dir=...).")
         self.config = config
         self.device = torch.device(device) if device is not None else pick_device()
         self.model = model.to(self.device)
@@ -284,13 +300,20 @@ class Trainer:
         return row
 
     # ---- the loop -----------------------------------------------------------------------
-    def fit(self, resume: bool = False) -> TrainResult:
+    def fit(self, resume: bool = False, step: int | None = None) -> TrainResult:
+        """Train to `max_steps`; `resume=True` continues from the newest checkpoint in out_dir (or `step`).
+
+        A run that starts from step 0 in an out_dir holding an earlier run's files moves them
+        to `out_dir/earlier-runs/<time>/` first (with a warning): nothing is deleted.
+        """
         from tqdm.auto import tqdm
 
         cfg = self.config
         start_wall = time.perf_counter()
+        if step is not None and not resume:
+            raise ValueError(f"fit(step={step}) names the checkpoint to resume from: pass resume=True as well.")
         if resume:
-            self.resume()
+            self.resume(step)
         self._open_logs()
         history: list[dict] = []
         stopped_early = False
@@ -351,12 +374,25 @@ class Trainer:
         if self.distributed:
             torch.distributed.barrier()
 
-    def resume(self) -> bool:
-        """Load the newest checkpoint in out_dir, if there is one; True if it did."""
-        if self.out_dir is None or latest_step(self.out_dir / "checkpoints") is None:
+    def resume(self, step: int | None = None) -> bool:
+        """Load the newest checkpoint in out_dir (or the one of `step`), if there is one; True if it did.
+
+        First tidies the folder after a crash (`recover_checkpoints`): leftovers of a save that was
+        cut short are removed, and a lost manifest is rebuilt from the checkpoint files that load.
+        """
+        if self.out_dir is None:
+            if step is not None:
+                raise ValueError(f"resume(step={step}) needs the run's folder: pass Trainer(..., out_dir=...).")
             return False
-        info = load_checkpoint(self.out_dir / "checkpoints", model=self.model, optimizer=self.optimizer,
-                               scheduler=self.scheduler, scaler=self.scaler, data=self.data)
+        folder = self.out_dir / "checkpoints"
+        if self.rank == 0:
+            recover_checkpoints(folder)
+        if self.distributed:
+            torch.distributed.barrier()
+        if step is None and latest_step(folder) is None:
+            return False
+        info = load_checkpoint(folder, model=self.model, optimizer=self.optimizer, scheduler=self.scheduler,
+                               scaler=self.scaler, data=self.data, step=step)
         self.step = info["step"]
         self.evals = list(info["extra"].get("evals", []))
         self._best = info["extra"].get("best", math.inf)
@@ -370,15 +406,11 @@ class Trainer:
             return
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / "metrics.csv"
+        remove_partial_files(self.out_dir)
         if self.step == 0:
-            path.unlink(missing_ok=True)
+            self._move_earlier_run_aside()
         elif path.exists():  # resumed: drop rows logged after the checkpoint, they will be redone
-            with open(path, newline="", encoding="utf-8") as handle:
-                rows = [r for r in csv.DictReader(handle) if int(r["step"]) <= self.step]
-            with open(path, "w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=METRIC_FIELDS)
-                writer.writeheader()
-                writer.writerows(rows)
+            self._keep_rows_up_to(path, self.step)
         new = not path.exists()
         self._csv_file = open(path, "a", newline="", encoding="utf-8")
         self._csv = csv.DictWriter(self._csv_file, fieldnames=METRIC_FIELDS)
@@ -391,10 +423,45 @@ class Trainer:
         except ImportError:  # TensorBoard is optional
             self._writer = None
 
+    def _move_earlier_run_aside(self) -> None:
+        """Move the files of a run that was here before into earlier-runs/<time>/, with a warning."""
+        checkpoints = self.out_dir / "checkpoints"
+        if checkpoints.is_dir():
+            remove_partial_files(checkpoints)
+            if not any(checkpoints.iterdir()):
+                checkpoints.rmdir()
+        found = [self.out_dir / name for name in RUN_FILES if (self.out_dir / name).exists()]
+        if not found:
+            return
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.out_dir / EARLIER_RUNS / stamp
+        suffix = 1
+        while target.exists():
+            target, suffix = self.out_dir / EARLIER_RUNS / f"{stamp}-{suffix}", suffix + 1
+        target.mkdir(parents=True)
+        for path in found:
+            os.replace(path, target / path.name)
+        warnings.warn(f"{self.out_dir} held an earlier run ({', '.join(p.name for p in found)}): moved it to {target} "
+                      "(resume it with fit(resume=True) instead; delete that folder if you do not need it).",
+                      stacklevel=3)
+
+    @staticmethod
+    def _keep_rows_up_to(path: Path, step: int) -> None:
+        """Rewrite the metrics log (atomically) without the rows logged after `step`."""
+        with open(path, newline="", encoding="utf-8") as handle:
+            # a row cut short by a kill has missing fields (None): drop it too
+            rows = [r for r in csv.DictReader(handle) if None not in r.values() and int(r["step"]) <= step]
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=METRIC_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write_bytes(path, text.getvalue().encode("utf-8"))
+
     def _log_train(self, row: dict) -> None:
         if self._csv is not None:
             self._csv.writerow({"kind": "train", "step": row["step"], "loss": row["loss"], "lr": row["lr"],
                                 "grad_norm": row["grad_norm"], "tokens_per_s": row["tokens_per_s"]})
+            self._csv_file.flush()  # to the OS, so a killed process loses no logged step (no fsync: cheap)
         if self._writer is not None:
             self._writer.add_scalar("loss/train_step", row["loss"], row["step"])
             self._writer.add_scalar("lr", row["lr"], row["step"])
