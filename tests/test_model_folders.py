@@ -229,3 +229,17 @@ def test_smollm2_cache_is_built_once_verified_and_a_damaged_one_names_the_fix(fa
     (folder / MANIFEST).unlink()  # a cache from before manifests: rebuilt, not trusted
     assert smollm2_dequantized_dir(progress=False) == folder and len(fake_smollm2) == 2
     assert verify_model_folder(folder, "fix")
+
+
+def test_a_saved_folder_is_readable_by_other_users_as_the_umask_allows(tmp_path):
+    # Staged with mkdtemp, a folder would be 0o700 and a classroom copy unreadable by the students.
+    import os
+
+    old = os.umask(0o022)
+    try:
+        with model_folder_writer(tmp_path / "model") as staging:
+            (staging / "weights.bin").write_bytes(b"w")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "model").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "model" / "weights.bin").stat().st_mode & 0o777 == 0o644
