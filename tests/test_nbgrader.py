@@ -212,3 +212,19 @@ def test_a_check_before_the_solution_is_a_one_line_error():
     source = "ex.check_f(f)\ndef f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"
     with pytest.raises(ExerciseFormatError, match=r"^chapter 03: solution markers after `ex.check_f\(f\)`[^\n]*$"):
         mark_exercises(toy_notebook(nbformat.v4.new_code_cell(source)), "03")
+
+
+def test_a_test_cell_displays_no_value_nbgrader_would_read_as_partial_credit():
+    source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n\nex.check_f(f)"
+    shown = nbformat.v4.new_output("execute_result", data={"text/plain": "0.5"}, execution_count=1)
+    notebook = toy_notebook(nbformat.v4.new_code_cell(source, execution_count=1, outputs=[shown]))
+    mark_exercises(notebook, "03")
+    assert notebook.cells[1].source == "ex.check_f(f);" and notebook.cells[1].outputs == []
+
+
+def test_exercises_alone_load_tensorflow_before_the_checks():
+    """TensorFlow's notice on stderr would score the first Keras check zero."""
+    (chapter,) = select_chapters("06")
+    first = exercise_notebook(read(chapter)).cells[0]
+    assert "nbgrader" not in first.metadata and first.source.startswith("import keras")
+    assert "nbgrader" in exercise_notebook(read(select_chapters("03")[0])).cells[0].metadata

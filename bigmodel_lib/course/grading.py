@@ -35,6 +35,11 @@ _CHECK_CALL = re.compile(r"^(?:_\s*=\s*)?(?:\w+\.)?(?P<name>check_\w+)\(")
 _CHECKS_IMPORT = re.compile(r"^(?:from\s+bigmodel_lib\.exercises\b|import\s+bigmodel_lib\.exercises\b)")
 _OPEN_HEADING = re.compile(r"^\*\*(?P<label>[^*]*?)\(open\)")
 _MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION")
+_CHECK_MODULE = re.compile(r"bigmodel_lib\.exercises(?:\.(?P<dotted>\w+)|\s+import\s+(?P<imported>\w+))")
+# TensorFlow writes a notice to stderr when it loads, and nbgrader scores a test cell with any
+# stderr output zero: an exercises-only notebook whose checks use Keras loads it first, as its
+# chapter does.
+LOAD_TENSORFLOW = "import keras  # TensorFlow's start-up notice on stderr lands here, not in a graded cell"
 
 INTRO = {
     "en": (
@@ -220,7 +225,19 @@ def _mark_exercise(cell, chapter: str) -> list:
 
 def _mark_test(cell, chapter: str):
     cell.metadata["nbgrader"] = nbgrader_meta(f"ch{chapter}-{check_name(cell.source)}", solution=False, grade=True, points=POINTS)
+    _quiet_last_check(cell)
     return cell
+
+
+def _quiet_last_check(cell) -> None:
+    """End a test cell that ends with a bare check call with `;`: nbgrader reads a test cell's
+    displayed value as partial credit (a check's "passed" message is full credit only by luck)."""
+    lines = cell.source.rstrip().split("\n")
+    last = lines[-1]
+    if _CHECK_CALL.match(last) and not last.startswith("_") and not last.rstrip().endswith(";"):
+        lines[-1] = last.rstrip() + ";"
+        cell.source = "\n".join(lines)
+        cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
 
 
 def _execution_counts_in_order(notebook) -> bool:
@@ -258,15 +275,39 @@ def exercise_notebook(notebook):
     """
     import copy
 
+    import nbformat
+
     trimmed = copy.deepcopy(notebook)
     trimmed.cells = [cell for cell in trimmed.cells if "nbgrader" in cell.metadata]
     for cell in trimmed.cells:
         if cell.cell_type == "code" and cell.metadata["nbgrader"]["grade"]:
             cell.source = through_last_check(cell.source)
+            _quiet_last_check(cell)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    if any(_loads_tensorflow(module) for module in _check_modules(trimmed)):
+        trimmed.cells.insert(0, nbformat.v4.new_code_cell(LOAD_TENSORFLOW, id="load-tensorflow"))
     trimmed.metadata.pop("widgets", None)
     return trimmed
+
+
+def _check_modules(notebook) -> set[str]:
+    """The `bigmodel_lib.exercises` modules the notebook's test cells import (e.g. {"ch06"})."""
+    return {
+        match["dotted"] or match["imported"]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for match in _CHECK_MODULE.finditer(cell.source)
+    }
+
+
+def _loads_tensorflow(module: str) -> bool:
+    from pathlib import Path
+
+    from .. import exercises
+
+    path = Path(exercises.__file__).parent / f"{module}.py"
+    return path.exists() and re.search(r"\b(?:keras|tensorflow)\b", path.read_text(encoding="utf-8")) is not None
 
 
 NBGRADER_CONFIG = '''c = get_config()  # noqa: F821 (nbgrader's config file)
