@@ -228,3 +228,14 @@ def test_exercises_alone_load_tensorflow_before_the_checks():
     first = exercise_notebook(read(chapter)).cells[0]
     assert "nbgrader" not in first.metadata and first.source.startswith("import keras")
     assert "nbgrader" in exercise_notebook(read(select_chapters("03")[0])).cells[0].metadata
+
+
+def test_course_nbgrader_command(tmp_path, capsys):
+    from bigmodel_lib.course.cli import main
+
+    assert main(["course", "nbgrader", "--out", str(tmp_path), "--chapters", "03", "--exercises-only"]) == 0
+    released = nbformat.read(tmp_path / "source" / "ch03" / "03_softmax_regression.ipynb", as_version=4)
+    assert all("nbgrader" in cell.metadata for cell in released.cells)
+    assert "nbgrader generate_assignment ch03" in capsys.readouterr().out
+    assert main(["course", "nbgrader", "--out", str(tmp_path), "--chapters", "00"]) == 2
+    assert "Chapter 00 has no exercises" in capsys.readouterr().err

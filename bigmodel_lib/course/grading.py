@@ -44,11 +44,11 @@ LOAD_TENSORFLOW = "import keras  # TensorFlow's start-up notice on stderr lands 
 INTRO = {
     "en": (
         "Each exercise has an answer cell, where you write the function, and a read-only check cell\n"
-        "below it that tests it on real data and says what is wrong. With nbgrader, the check cells\n"
-        "are what a class is graded on."
+        "below it that runs its automatic check and says what is wrong (never the answer). With\n"
+        "nbgrader, the check cells are what a class is graded on."
     ),
     "zh": (
-        "每道练习有一个答题单元（在其中写出函数）和其下方一个只读的检查单元：它用真实数据检验你的函数并指出错误。\n"
+        "每道练习有一个答题单元（在其中写出函数）和其下方一个只读的检查单元：它自动检验你的函数并指出错误（但不给出答案）。\n"
         "用 nbgrader 布置作业时，评分即依据这些检查单元。"
     ),
 }
