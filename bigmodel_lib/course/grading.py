@@ -254,11 +254,6 @@ def _renumber(notebook) -> None:
                 output["execution_count"] = count
 
 
-def grade_cells(notebook) -> list:
-    """The cells that carry nbgrader metadata."""
-    return [cell for cell in notebook.cells if "nbgrader" in cell.metadata]
-
-
 def through_last_check(source: str) -> str:
     """A test cell's source up to and including its last top-level check call."""
     lines = source.split("\n")
