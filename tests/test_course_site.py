@@ -6,7 +6,8 @@ import subprocess
 import pytest
 
 from bigmodel_lib.course.chapters import all_chapters
-from bigmodel_lib.course.course_site import build_site, first_cell_rows
+from bigmodel_lib.course.course_site import build_site, first_cell_rows, teachers_page
+from tests.conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 CHROMIUM_FLAGS = [
@@ -71,3 +72,12 @@ def test_site_renders_in_headless_chromium(site, tmp_path):
         timeout=120,
     )
     assert screenshot.exists() and screenshot.stat().st_size > 10_000
+
+
+def test_teachers_page_walks_through_nbgrader(tmp_path):
+    link = teachers_page(tmp_path, REPO)
+    assert "teachers.html" in link
+    page = (tmp_path / "teachers.html").read_text(encoding="utf-8")
+    for step in ("generate_assignment", "collect", "autograde", "generate_feedback", "bigmodel course nbgrader"):
+        assert step in page, step
+    assert "## For contributors" not in page and "<h1>For teachers</h1>" in page

@@ -103,17 +103,19 @@ def _strip_paths(text: str, repo: Path, home: str) -> str:
 
 
 def tidy_chapter(chapter_path: Path | str) -> Path:
-    """Tidy a committed notebook's stored outputs in place (no execution)."""
+    """Tidy a committed notebook in place (no execution): stored outputs, hosted cells, nbgrader cells."""
     import nbformat
 
     from ..io import atomic_write_text
     from ..paths import repo_root
+    from .grading import mark_exercises
     from .hosted import add_hosted_cells
 
     path = Path(chapter_path)
     notebook = nbformat.read(path, as_version=4)
     tidy_outputs(notebook, repo_root())
     add_hosted_cells(notebook, path.name)
+    mark_exercises(notebook, path.name.split("_", 1)[0])
     atomic_write_text(path, nbformat.writes(notebook) + "\n")
     return path
 

@@ -1,4 +1,4 @@
-"""The `bigmodel` command: doctor, data list|fetch|verify, course run|student|site."""
+"""The `bigmodel` command: doctor, data list|fetch|verify, course run|refresh|tidy|adopt|student|nbgrader|site."""
 
 from __future__ import annotations
 
@@ -123,6 +123,19 @@ def cmd_course_student(args) -> int:
     return 0
 
 
+def cmd_course_nbgrader(args) -> int:
+    from .chapters import select_chapters
+    from .grading import write_course_directory
+
+    chapters = [c for c in select_chapters(args.chapters) if c.number != "00"]
+    if not chapters:
+        raise ValueError("Chapter 00 has no exercises: name chapters 01 and later.")
+    written = write_course_directory(args.out, chapters, exercises_only=args.exercises_only, force=args.force)
+    print(f"nbgrader course directory {args.out}: {len(written)} assignments in source/")
+    print(f"next: cd {args.out} && nbgrader generate_assignment ch{chapters[0].number}")
+    return 0
+
+
 def cmd_course_site(args) -> int:
     from .course_site import build_site
 
@@ -169,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     student = course.add_parser("student", help="write the student edition: solutions stubbed, outputs cleared")
     student.add_argument("--out", default="build/student")
     student.set_defaults(func=cmd_course_student)
+    grader = course.add_parser("nbgrader", help="put the chapters in an nbgrader course directory (source/chNN/)")
+    grader.add_argument("--out", required=True, help="the course directory (created if missing)")
+    grader.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
+    grader.add_argument("--exercises-only", action="store_true", help="each assignment holds only the exercises")
+    grader.add_argument("--force", action="store_true", help="overwrite source notebooks that differ")
+    grader.set_defaults(func=cmd_course_nbgrader)
     site = course.add_parser("site", help="build the static course site from the committed chapters")
     site.add_argument("--out", default="build/site")
     site.set_defaults(func=cmd_course_site)

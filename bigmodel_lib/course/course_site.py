@@ -94,7 +94,7 @@ def build_site(out: Path | str = "build/site", results_dirs: list[Path] | None =
             + (f"<table class='figures'>{figure_rows}</table>" if figure_rows else "")
             + f"</div><div>{image}</div></section>"
         )
-    glossary = _glossary_link(out, root)
+    glossary = _glossary_link(out, root) + teachers_page(out, root)
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>bigmodel-course</title><style>{STYLE}{CARD_STYLE}</style></head><body>"
@@ -119,3 +119,25 @@ def _glossary_link(out: Path, root: Path) -> str:
         encoding="utf-8",
     )
     return "<p><a href='glossary.html'>Glossary 术语表 (中文 / English)</a></p>"
+
+
+def teachers_guide(readme: str) -> str:
+    """The README's "For teachers" section (its one home), without the heading."""
+    match = re.search(r"^## For teachers\n(.*?)(?=^## |\Z)", readme, re.M | re.S)
+    return match[1].strip() if match else ""
+
+
+def teachers_page(out: Path, root: Path) -> str:
+    """Write `out/teachers.html` from the README's guide for teachers; the index's link to it."""
+    import mistune
+
+    readme = root / "README.md"
+    guide = teachers_guide(readme.read_text(encoding="utf-8")) if readme.exists() else ""
+    if not guide:
+        return ""
+    (out / "teachers.html").write_text(
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>For teachers</title>"
+        f"<style>{STYLE}</style></head><body><h1>For teachers</h1>{mistune.html(guide)}</body></html>",
+        encoding="utf-8",
+    )
+    return "<p><a href='teachers.html'>For teachers: offline classrooms, labs, exercises, grading with nbgrader</a></p>"

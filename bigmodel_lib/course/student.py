@@ -1,50 +1,56 @@
-"""The student edition: reference solutions replaced by a stub, outputs cleared.
+"""The student edition: what `nbgrader generate_assignment` releases, without a course directory.
 
-Instructor notebooks mark each exercise's reference solution, nbgrader-style:
-
-    def stable_softmax(z):
-        ### BEGIN SOLUTION
-        shifted = z - z.max(axis=-1, keepdims=True)
-        ...
-        ### END SOLUTION
-
-`bigmodel course student --out DIR` writes `DIR/chapters/*.ipynb` with each marked block replaced
-by `raise NotImplementedError(...)` at the same indentation, and every output cleared.
+Instructor notebooks carry nbgrader's cell metadata (written by `bigmodel course tidy`, see
+`grading.py`): each exercise is an answer cell whose reference solution sits between
+`### BEGIN SOLUTION` and `### END SOLUTION`, and a read-only test cell that runs its check.
+`bigmodel course student --out DIR` writes `DIR/chapters/*.ipynb` through nbgrader's own
+preprocessors, in generate_assignment's order (less the gradebook step): solutions become
+nbgrader's stub, outputs are cleared, test cells are locked and checksummed so that
+`nbgrader autograde` accepts the notebooks a class hands back.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-BEGIN = "### BEGIN SOLUTION"
-END = "### END SOLUTION"
-STUB = 'raise NotImplementedError("Exercise: replace this line with your solution.")'
-_BLOCK = re.compile(rf"^(?P<indent>[ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{re.escape(END)}[^\n]*$", re.S | re.M)
 
+def _release_preprocessors() -> list:
+    """generate_assignment's preprocessors (nbgrader 0.9), without SaveCells (the gradebook)."""
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ClearSolutions,
+        ComputeChecksums,
+        IncludeHeaderFooter,
+        InstantiateTests,
+        LockCells,
+    )
 
-def strip_solutions(source: str) -> str:
-    """Replace every marked solution block in `source` with the stub, keeping its indentation."""
-    if source.count(BEGIN) != source.count(END):
-        raise ValueError(f"Unbalanced solution markers: {source.count(BEGIN)} BEGIN vs {source.count(END)} END.")
-    return _BLOCK.sub(lambda match: match["indent"] + STUB, source)
-
-
-def has_solution(source: str) -> bool:
-    return BEGIN in source
+    return [
+        IncludeHeaderFooter,
+        InstantiateTests,
+        LockCells,
+        ClearSolutions,
+        ClearOutput,
+        CheckCellMetadata,
+        ComputeChecksums,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ComputeChecksums,
+        CheckCellMetadata,
+    ]
 
 
 def student_notebook(notebook):
-    """A copy of `notebook` (nbformat node) with solutions stubbed and outputs cleared."""
+    """A copy of `notebook` (nbformat node) as nbgrader releases it: solutions stubbed, outputs cleared."""
     import copy
 
     edition = copy.deepcopy(notebook)
-    for cell in edition.cells:
-        if cell.cell_type != "code":
-            continue
-        cell.source = strip_solutions(cell.source)
-        cell.outputs = []
-        cell.execution_count = None
+    resources: dict = {}
+    for preprocessor in _release_preprocessors():
+        edition, resources = preprocessor().preprocess(edition, resources)
     edition.metadata.pop("widgets", None)
     return edition
 
@@ -53,6 +59,7 @@ def write_student_edition(out: Path | str, chapters: list | None = None) -> list
     """Write the student edition of `chapters` (default: all) under `out/chapters/`."""
     import nbformat
 
+    from ..io import atomic_write_text
     from .chapters import all_chapters
 
     target = Path(out) / "chapters"
@@ -61,6 +68,6 @@ def write_student_edition(out: Path | str, chapters: list | None = None) -> list
     for chapter in chapters or all_chapters():
         notebook = nbformat.read(chapter.path, as_version=4)
         path = target / chapter.path.name
-        nbformat.write(student_notebook(notebook), path)
+        atomic_write_text(path, nbformat.writes(student_notebook(notebook)) + "\n")
         written.append(path)
     return written
