@@ -14,13 +14,14 @@ import pytest
 
 import bigmodel_lib as bml
 from bigmodel_lib.course.authoring import GLOSSARY_FILE, tidy_chapter
-from bigmodel_lib.course.chapters import all_chapters, chapters_dir, read_notebook, select_chapters
-from bigmodel_lib.course.course_site import INDEX_FIGURES, build_site, first_cell_rows, summary_table
+from bigmodel_lib.course.chapters import Chapter, all_chapters, chapters_dir, read_notebook, select_chapters
+from bigmodel_lib.course.course_site import INDEX_FIGURES, SiteError, build_site, first_cell_rows, summary_table
 from bigmodel_lib.profiles import PROFILES
 
-# 03 has formulas and plots, 07 progress widgets and the summary an old site misquoted: a subset
-# keeps the build to seconds (`make site` builds every chapter the same way).
-SITE_CHAPTERS = "03,07"
+# 03 has formulas and plots, 07 and 10 progress widgets and the summaries an old site misquoted,
+# 10 links other chapters from its first cell: a subset keeps the build to seconds (`make site`
+# builds every chapter the same way).
+SITE_CHAPTERS = "03,07,10"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 OFFLINE_CHROMIUM = [
     "--headless",
@@ -147,8 +148,28 @@ def test_site_has_navigation_search_and_a_rendered_glossary(site):
     assert "<table" in glossary and "术语表" in glossary and "<pre" not in glossary
 
 
+def test_a_link_to_a_missing_page_fails_the_build(tmp_path):
+    chapter = select_chapters("00")[0]
+    folder = tmp_path / "chapters"
+    folder.mkdir()
+    notebook = read_notebook(chapter.path)
+    notebook["cells"].append(nbformat.v4.new_markdown_cell("See [chapter 99](99_gone.ipynb)."))
+    (folder / chapter.path.name).write_text(json.dumps(notebook), encoding="utf-8")
+    shutil.copyfile(chapters_dir() / GLOSSARY_FILE, folder / GLOSSARY_FILE)
+    with pytest.raises(SiteError, match="99_gone.ipynb"):
+        build_site(tmp_path / "site", [Chapter(chapter.name, folder / chapter.path.name)])
+    assert not (tmp_path / "site").exists(), "a failed build left a site behind"
+
+
+def test_every_link_on_the_site_resolves(site):
+    for page in _pages(site):
+        for target in re.findall(r'(?:href|src)="([^"#?]+)', page.read_text(encoding="utf-8")):
+            if not re.match(r"[a-z]+:|//", target):
+                assert (page.parent / target).exists(), f"{page.relative_to(site)} links {target}, which is not on the site"
+
+
 def test_pages_fetch_nothing_from_the_network(site):
-    for page in site.rglob("*.html"):
+    for page in _pages(site):
         remote = re.findall(r"<(?:script|link|img|iframe)\b[^>]*(?:src|href)=\"(?:https?:)?//[^\"]*", page.read_text("utf-8"))
         assert not remote, f"{page.relative_to(site)} loads {remote[:3]}"
     assert (site / "_static" / "mathjax" / "tex-svg.js").stat().st_size > 100_000
@@ -208,6 +229,11 @@ def test_search_finds_a_chapter_offline(site, tmp_path):
     dom = _chromium(tmp_path, "--dump-dom", (site / "search.html").as_uri() + "?q=softmax")
     results = re.search(r'<ul[^>]*class="search"[^>]*>(.*?)</ul>', dom, re.S)
     assert results and "chapters/03_softmax_regression.html" in results[1], "the search page found nothing"
+
+
+def _pages(site: Path) -> list[Path]:
+    """The site's pages (not the theme's template fragments in _static)."""
+    return [page for page in site.rglob("*.html") if "_static" not in page.relative_to(site).parts]
 
 
 def _glossary_links(notebook_path: Path) -> list[str]:

@@ -30,6 +30,7 @@ from .chapters import Chapter, all_chapters, read_notebook
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MATHJAX_PACKAGE, MATHJAX_FILE = "sphinx-mathjax-offline", "static/mathjax/tex-svg.js"
 INDEX_FIGURES = 8  # rows of a chapter's summary table quoted on the index
+BROKEN_LINK = "[myst.xref_missing]"  # Sphinx's warning for a Markdown link to a page or file it does not have
 
 
 class SiteError(ValueError):
@@ -161,7 +162,7 @@ def write_sources(source: Path, chapters: list[Chapter]) -> None:
 
 def chapter_card(chapter: Chapter, summary: Summary, has_plot: bool) -> str:
     """The chapter's entry on the index page (MyST Markdown)."""
-    rows = first_cell_rows(chapter)
+    rows = {key: _links_from_index(text) for key, text in first_cell_rows(chapter).items()}
     profile = f"{summary.profile} profile" if summary.profile else "profile not stated in the notebook"
     lines = [
         f"## [{chapter.title}](chapters/{chapter.name}.ipynb)",
@@ -218,7 +219,7 @@ def index_page(chapters: list[Chapter], cards: list[str]) -> str:
 
 
 def run_sphinx(source: Path, target: Path, doctrees: Path) -> None:
-    """Build the HTML with Sphinx; a failed build is a SiteError with Sphinx's last warnings."""
+    """Build the HTML with Sphinx; a failed build, or a link to a page the site does not have, is a SiteError."""
     try:
         from sphinx.application import Sphinx
         from sphinx.errors import SphinxError
@@ -244,6 +245,11 @@ def run_sphinx(source: Path, target: Path, doctrees: Path) -> None:
         raise SiteError(f"Sphinx could not build the course site ({exc}); {tail}") from None
     if app.statuscode:
         raise SiteError(f"Sphinx could not build the course site: {warnings.getvalue().strip()[-500:]}")
+    broken = [line for line in re.sub(r"\x1b\[[0-9;]*m", "", warnings.getvalue()).splitlines() if BROKEN_LINK in line]
+    broken = [line for line in broken if not _links_a_chapter_left_out(line, source)]
+    if broken:
+        where = broken[0].replace(str(source) + "/", "").split(" [")[0]
+        raise SiteError(f"A link on the course site leads nowhere ({len(broken)} in all; first: {where}): fix the link.")
 
 
 def sphinx_settings() -> dict:
@@ -263,8 +269,21 @@ def sphinx_settings() -> dict:
         "html_copy_source": False,
         "html_show_sourcelink": False,
         "exclude_patterns": ["_plots"],
-        "suppress_warnings": ["myst.header", "myst.xref_missing", "misc.highlighting_failure"],
+        "suppress_warnings": ["myst.header", "misc.highlighting_failure"],
     }
+
+
+def _links_from_index(markdown_text: str) -> str:
+    """A chapter's Markdown with its relative links (written from chapters/) made to work from the index."""
+    relinked = link_glossary(markdown_text)
+    return re.sub(r"\]\((?![a-z]+:|#|/)([^)\s]+)\)", r"](chapters/\1)", relinked)
+
+
+def _links_a_chapter_left_out(warning: str, source: Path) -> bool:
+    """Whether a broken-link warning is about a course chapter this (partial) build did not include."""
+    target = re.search(r"target not found: '(?:chapters/)?([^'/]+)\.ipynb'", warning)
+    known = {chapter.name for chapter in all_chapters()}
+    return bool(target) and target[1] in known and not (source / "chapters" / f"{target[1]}.ipynb").exists()
 
 
 def _table_cell(text: str) -> str:
