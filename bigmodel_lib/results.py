@@ -70,18 +70,28 @@ def record(name: str, value, *, note: str | None = None):
     return value
 
 
+PROFILE_LABEL = "{} profile"  # the summary table's corner: where the course site reads a figure's profile
+
+
 def recorded(chapter: str | None = None):
-    """The figures recorded so far (this chapter's by default) as a pandas table."""
+    """The figures recorded so far (this chapter's by default) as a pandas table.
+
+    The table's corner (its columns' name) says the run's profile, "full profile", so the summary
+    a committed notebook shows, and the course site that quotes it, say which profile made the figures.
+    """
     import pandas as pd
 
     if chapter is None:
         if _current is None:
             raise RuntimeError("Nothing recorded yet: call bml.start_chapter(NAME, PROFILE) first.")
-        figures = _current.figures
+        figures, profile = _current.figures, _current.profile
     else:
-        figures = load_results(chapter)["figures"]
+        results = load_results(chapter)
+        figures, profile = results["figures"], results.get("profile", "unknown")
     rows = [{"figure": k, "value": v["value"], "note": v.get("note", "")} for k, v in figures.items()]
-    return pd.DataFrame(rows, columns=["figure", "value", "note"], dtype=object).set_index("figure")
+    table = pd.DataFrame(rows, columns=["figure", "value", "note"], dtype=object).set_index("figure")
+    table.columns.name = PROFILE_LABEL.format(profile)
+    return table
 
 
 def load_results(chapter: str, directory: Path | None = None) -> dict:

@@ -35,6 +35,7 @@ def test_record_writes_results_json(results_dir):
     assert stored["figures"]["accuracy"]["value"] == 0.5
     assert stored["figures"]["losses"] == {"value": [1.0, 0.5], "note": "per epoch"}
     assert list(bml.recorded().index) == ["accuracy", "losses"]
+    assert "smoke profile" in bml.recorded().to_html()  # the summary table says which profile made it
 
 
 def test_pick_device_defaults_to_cpu_here(monkeypatch):

@@ -14,6 +14,9 @@ from pathlib import Path
 from textwrap import dedent
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+# The glossary lives beside the chapters, so a chapter's link to it resolves in `make lab` (whose
+# root is chapters/), on GitHub and on the course site alike; ../docs/ is outside JupyterLab's root.
+GLOSSARY_FILE = "glossary.md"
 
 
 def markdown(text: str):
@@ -76,6 +79,18 @@ def widget_final_text(notebook, model_id: str) -> str | None:
     return "".join(parts).strip() or None
 
 
+def link_glossary(markdown_text: str) -> str:
+    """`markdown_text` with links to the glossary's old home (../docs/glossary.md) pointing beside the chapter."""
+    return re.sub(r"\]\((?:\.\./)?docs/glossary\.md(#[^)]*)?\)", rf"]({GLOSSARY_FILE}\1)", markdown_text)
+
+
+def relink_glossary(notebook) -> None:
+    """Point every markdown cell's glossary link at chapters/glossary.md (see GLOSSARY_FILE)."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = link_glossary(cell.source)
+
+
 def tidy_outputs(notebook, repo: Path) -> None:
     """Drop progress-bar churn and this machine's paths from the stored outputs."""
     home = str(Path.home())
@@ -114,6 +129,7 @@ def tidy_chapter(chapter_path: Path | str) -> Path:
     path = Path(chapter_path)
     notebook = nbformat.read(path, as_version=4)
     tidy_outputs(notebook, repo_root())
+    relink_glossary(notebook)
     add_hosted_cells(notebook, path.name)
     mark_exercises(notebook, path.name.split("_", 1)[0])
     atomic_write_text(path, nbformat.writes(notebook) + "\n")

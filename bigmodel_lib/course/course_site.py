@@ -1,38 +1,55 @@
-"""The static course site: an index of every chapter (time, prerequisites, key figures, a plot)
-and each chapter rendered to HTML from its committed, executed notebook.
+"""The course site: the committed chapters rendered by Sphinx + myst-nb, without executing them.
 
     bigmodel course site --out build/site       (make site)
 
-Key figures come from a results folder (`build/course/results` after `make course`, else
-`build/results`) when the chapter has been run there, otherwise from the chapter's committed
-summary table.
+Each chapter page is its committed notebook (outputs as committed, progress bars as their final
+text); the index lists every chapter with its time, prerequisites, a plot and the key figures of
+its closing summary table, labelled with the profile the committed run used. Nothing is read from
+`build/results` (a learner's or a test's run). The pages need no network: MathJax (SVG output, no
+web fonts) is copied into `_static`, and no widget script is loaded. Sphinx gives the navigation
+(sidebar, previous/next) and the search page.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from ..paths import repo_root
-from .chapters import Chapter, all_chapters
-from .site import STYLE, format_value
+from ..results import PROFILE_LABEL
+from .authoring import GLOSSARY_FILE, link_glossary
+from .chapters import Chapter, all_chapters, read_notebook
 
-CARD_STYLE = """
-.card { display: grid; grid-template-columns: 1fr 18rem; gap: 1rem; border: 1px solid #ddd;
-        border-radius: .5rem; padding: 1rem; margin: 1rem 0; }
-.card img { max-width: 18rem; max-height: 12rem; object-fit: contain; }
-.meta { color: #555; font-size: .9rem; }
-"""
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+MATHJAX_PACKAGE, MATHJAX_FILE = "sphinx-mathjax-offline", "static/mathjax/tex-svg.js"
+INDEX_FIGURES = 8  # rows of a chapter's summary table quoted on the index
+BROKEN_LINK = "[myst.xref_missing]"  # Sphinx's warning for a Markdown link to a page or file it does not have
+
+
+class SiteError(ValueError):
+    """The site cannot be built; the one-line message (the CLI prints it) names what is missing and the fix."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A chapter's closing summary table as the committed notebook shows it."""
+
+    profile: str | None  # "full", or None when the notebook does not say
+    rows: list[tuple[str, str, str]]  # (figure, value as displayed, note)
 
 
 def first_cell_rows(chapter: Chapter) -> dict[str, str]:
     """The time estimate and prerequisites stated in the chapter's first markdown cell, written
     either as table rows (`| time | … |`) or as bold labels (`**Time:** …`)."""
-    notebook = json.loads(chapter.path.read_text(encoding="utf-8"))
-    text = "".join(notebook["cells"][0]["source"])
+    text = "".join(read_notebook(chapter.path)["cells"][0]["source"])
     rows = {}
     for key, label in (("time", "time"), ("prerequisites", "prerequisites?")):
         row = re.search(rf"^\|\s*{label}\s*\|\s*(.+?)\s*\|", text, re.I | re.M)
@@ -46,8 +63,8 @@ def first_cell_rows(chapter: Chapter) -> dict[str, str]:
     return rows
 
 
-def first_plot(chapter: Chapter) -> bytes | None:
-    notebook = json.loads(chapter.path.read_text(encoding="utf-8"))
+def first_plot(notebook: dict) -> bytes | None:
+    """The first PNG the committed notebook shows."""
     for cell in notebook["cells"]:
         for output in cell.get("outputs", []):
             png = output.get("data", {}).get("image/png")
@@ -56,88 +73,246 @@ def first_plot(chapter: Chapter) -> bytes | None:
     return None
 
 
-def key_figures(chapter: Chapter, results_dirs: list[Path]) -> dict:
-    for directory in results_dirs:
-        path = directory / f"{chapter.name}.json"
-        if path.exists():
-            return {k: v["value"] for k, v in json.loads(path.read_text(encoding="utf-8"))["figures"].items()}
-    return {}
+def summary_table(notebook: dict) -> Summary:
+    """The figures of the cell that shows `bml.recorded()`, as displayed, and their profile.
+
+    The profile is the table's corner ("full profile", written by `bml.recorded()`); notebooks run
+    before the table said it name it in the output of the cell that calls `start_chapter`.
+    """
+    table = ""
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and "".join(cell["source"]).strip() == "bml.recorded()":
+            for output in cell.get("outputs", []):
+                value = output.get("data", {}).get("text/html", "")
+                table = "".join(value) if isinstance(value, list) else value
+    rows = [
+        tuple(html.unescape(cell).strip() for cell in row)  # pandas escapes <, so a cell holds no tag
+        for row in re.findall(r"<tr>\s*<th>([^<]*)</th>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*</tr>", table)
+    ]
+    corner = re.search(r"<thead>\s*<tr[^>]*>\s*<th>(.*?)</th>", table, re.S)
+    label = re.fullmatch(re.escape(PROFILE_LABEL).replace(r"\{\}", r"(\w+)"), corner[1].strip()) if corner else None
+    return Summary(label[1] if label else _profile_printed_at_start(notebook), rows)
 
 
-def build_site(out: Path | str = "build/site", results_dirs: list[Path] | None = None) -> Path:
-    """Render every chapter and write `out/index.html`; returns the index path."""
-    from .runner import render_html
+def _profile_printed_at_start(notebook: dict) -> str | None:
+    from ..profiles import PROFILES
+
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and "start_chapter(" in "".join(cell["source"]):
+            text = " ".join("".join(o.get("text", "")) for o in cell.get("outputs", []))
+            named = [p for p in PROFILES if re.search(rf"\b{p}\b", text)]
+            return named[0] if len(named) == 1 else None
+    return None
+
+
+def site_notebook(notebook: dict) -> dict:
+    """The notebook as the site shows it: progress widgets as their final text (kept in text/plain
+    by `course tidy`, so no widget script is needed), no image fetched from the web, and the
+    glossary linked as the chapters folder has it."""
+    notebook = json.loads(json.dumps(notebook))
+    notebook["metadata"].pop("widgets", None)
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            source = link_glossary("".join(cell["source"]))
+            cell["source"] = re.sub(r"!\[([^\]]*)\]\(https?://[^)]*\)", r"\1", source)
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
+    return notebook
+
+
+def build_site(out: Path | str = "build/site", chapters: list[Chapter] | None = None) -> Path:
+    """Render the chapters (all by default) into the site folder `out`; returns its index page.
+
+    The site is built beside `out` and swapped in whole, so `out` holds the previous site or the new one.
+    """
+    from ..io import model_folder_writer
 
     out = Path(out)
-    (out / "chapters").mkdir(parents=True, exist_ok=True)
-    (out / "plots").mkdir(exist_ok=True)
-    root = repo_root()
-    results_dirs = results_dirs or [root / "build" / "course" / "results", root / "build" / "results"]
+    chapters = chapters if chapters is not None else all_chapters()
+    with tempfile.TemporaryDirectory(prefix="course-site-") as work:
+        source = Path(work) / "source"
+        write_sources(source, chapters)
+        with model_folder_writer(out) as staging:
+            run_sphinx(source, staging, Path(work) / "doctrees")
+    return out / "index.html"
+
+
+def write_sources(source: Path, chapters: list[Chapter]) -> None:
+    """The Sphinx project: the chapters, the glossary, the index page and the bundled MathJax."""
+    (source / "chapters").mkdir(parents=True)
+    (source / "_plots").mkdir()
+    glossary = _chapters_folder(chapters) / GLOSSARY_FILE
+    if not glossary.is_file():
+        raise SiteError(f"{glossary} is missing: restore it, e.g. `git checkout -- chapters/{GLOSSARY_FILE}`.")
+    shutil.copyfile(glossary, source / "chapters" / GLOSSARY_FILE)
     cards = []
-    for chapter in all_chapters():
-        render_html(chapter.path, out / "chapters" / f"{chapter.name}.html")
-        rows = first_cell_rows(chapter)
-        plot = first_plot(chapter)
-        image = ""
+    for chapter in chapters:
+        notebook = read_notebook(chapter.path)
+        (source / "chapters" / f"{chapter.name}.ipynb").write_text(
+            json.dumps(site_notebook(notebook), ensure_ascii=False), encoding="utf-8"
+        )
+        plot = first_plot(notebook)
         if plot:
-            (out / "plots" / f"{chapter.name}.png").write_bytes(plot)
-            image = f"<img src='plots/{chapter.name}.png' alt='a plot from {html.escape(chapter.name)}'>"
-        figures = key_figures(chapter, results_dirs)
-        figure_rows = "".join(
-            f"<tr><td>{html.escape(k)}</td><td>{html.escape(format_value(v))}</td></tr>" for k, v in list(figures.items())[:8]
+            (source / "_plots" / f"{chapter.name}.png").write_bytes(plot)
+        cards.append(chapter_card(chapter, summary_table(notebook), has_plot=plot is not None))
+    (source / "teachers.md").write_text("# For teachers\n\n" + teachers_guide(), encoding="utf-8")
+    (source / "index.md").write_text(index_page(chapters, cards), encoding="utf-8")
+    mathjax = source / "_static" / "mathjax"
+    mathjax.mkdir(parents=True)
+    shutil.copyfile(_mathjax_script(), mathjax / "tex-svg.js")
+
+
+def chapter_card(chapter: Chapter, summary: Summary, has_plot: bool) -> str:
+    """The chapter's entry on the index page (MyST Markdown)."""
+    rows = {key: _links_from_index(text) for key, text in first_cell_rows(chapter).items()}
+    profile = f"{summary.profile} profile" if summary.profile else "profile not stated in the notebook"
+    lines = [
+        f"## [{chapter.title}](chapters/{chapter.name}.ipynb)",
+        "",
+        f"**Time:** {rows.get('time', '—')}  ",
+        f"**Prerequisites:** {rows.get('prerequisites', '—')}",
+        "",
+    ]
+    if has_plot:
+        lines += [
+            f"```{{image}} _plots/{chapter.name}.png",
+            f":alt: the first plot of chapter {chapter.number}",
+            ":width: 360px",
+            f":class: key-plot key-plot-{chapter.number}",
+            "```",
+            "",
+        ]
+    if summary.rows:
+        shown = summary.rows[:INDEX_FIGURES]
+        more = f"; {len(summary.rows) - len(shown)} more in the chapter" if len(summary.rows) > len(shown) else ""
+        lines += [
+            f"Key figures, **{profile}** (the committed notebook's summary table{more}):",
+            "",
+            "| figure | value | note |",
+            "| --- | --- | --- |",
+            *(f"| {' | '.join(_table_cell(text) for text in row)} |" for row in shown),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def index_page(chapters: list[Chapter], cards: list[str]) -> str:
+    toctree = "\n".join(f"chapters/{chapter.name}" for chapter in chapters)
+    return "\n".join(
+        [
+            "# Developing large models from scratch and fine-tuning them",
+            "",
+            "大模型开发与微调：从零开始 — a runnable course. Every page shows the chapter's committed"
+            " notebook as it was run; the figures below are quoted from each chapter's closing summary,"
+            " with the profile of that run. Run it yourself with `make course`, or open the notebooks"
+            f" with `make lab`. Terms: [glossary 术语表](chapters/{GLOSSARY_FILE}).",
+            "",
+            "```{toctree}",
+            ":maxdepth: 1",
+            ":caption: Chapters 章节",
+            "",
+            toctree,
+            f"chapters/{Path(GLOSSARY_FILE).stem}",
+            "teachers",
+            "```",
+            "",
+            *cards,
+        ]
+    )
+
+
+def teachers_guide() -> str:
+    """The README's "For teachers" section (its one home), without its heading."""
+    readme = repo_root() / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    match = re.search(r"^## For teachers\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    return match[1].strip() + "\n" if match else "See the README's section for teachers.\n"
+
+
+def run_sphinx(source: Path, target: Path, doctrees: Path) -> None:
+    """Build the HTML with Sphinx; a failed build, or a link to a page the site does not have, is a SiteError."""
+    try:
+        from sphinx.application import Sphinx
+        from sphinx.errors import SphinxError
+    except ImportError as exc:
+        raise SiteError(f"The course site needs Sphinx and myst-nb ({exc}): run `make install`.") from None
+
+    warnings = io.StringIO()
+    try:
+        app = Sphinx(
+            str(source),
+            None,
+            str(target),
+            str(doctrees),
+            "html",
+            confoverrides=sphinx_settings(),
+            status=None,
+            warning=warnings,
+            freshenv=True,
         )
-        cards.append(
-            f"<section class='card' id='{chapter.name}'><div>"
-            f"<h2><a href='chapters/{chapter.name}.html'>{html.escape(chapter.title)}</a></h2>"
-            f"<p class='meta'>time: {html.escape(rows.get('time', '—'))} · "
-            f"prerequisites: {html.escape(rows.get('prerequisites', '—'))}</p>"
-            + (f"<table class='figures'>{figure_rows}</table>" if figure_rows else "")
-            + f"</div><div>{image}</div></section>"
-        )
-    glossary = _glossary_link(out, root) + teachers_page(out, root)
-    page = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>bigmodel-course</title><style>{STYLE}{CARD_STYLE}</style></head><body>"
-        "<h1>Developing large models from scratch and fine-tuning them</h1>"
-        "<p>大模型开发与微调：从零开始 — a runnable course. Run it yourself with <code>make course</code>.</p>"
-        f"{glossary}{''.join(cards)}</body></html>"
-    )
-    index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
+        app.build()
+    except SphinxError as exc:
+        tail = " | ".join(warnings.getvalue().strip().splitlines()[-3:])
+        raise SiteError(f"Sphinx could not build the course site ({exc}); {tail}") from None
+    if app.statuscode:
+        raise SiteError(f"Sphinx could not build the course site: {warnings.getvalue().strip()[-500:]}")
+    broken = [line for line in re.sub(r"\x1b\[[0-9;]*m", "", warnings.getvalue()).splitlines() if BROKEN_LINK in line]
+    broken = [line for line in broken if not _links_a_chapter_left_out(line, source)]
+    if broken:
+        where = broken[0].replace(str(source) + "/", "").split(" [")[0]
+        raise SiteError(f"A link on the course site leads nowhere ({len(broken)} in all; first: {where}): fix the link.")
 
 
-def _glossary_link(out: Path, root: Path) -> str:
-    source = root / "docs" / "glossary.md"
-    if not source.exists():
-        return ""
-    body = html.escape(source.read_text(encoding="utf-8"))
-    body = re.sub(r"^# (.*)$", r"<h1>\1</h1>", body, flags=re.M)
-    (out / "glossary.html").write_text(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Glossary</title><style>{STYLE}</style></head>"
-        f"<body><pre style='background:none;font-size:1rem'>{body}</pre></body></html>",
-        encoding="utf-8",
-    )
-    return "<p><a href='glossary.html'>Glossary 术语表 (中文 / English)</a></p>"
+def sphinx_settings() -> dict:
+    """conf.py's settings, in one place: notebooks as committed, math and search with no network."""
+    return {
+        "project": "bigmodel-course",
+        "html_title": "大模型开发与微调 · bigmodel-course",
+        "extensions": ["myst_nb"],
+        "nb_execution_mode": "off",
+        "nb_ipywidgets_js": {},
+        "myst_enable_extensions": ["dollarmath", "amsmath"],
+        "myst_heading_anchors": 3,
+        "mathjax_path": "mathjax/tex-svg.js",
+        "html_static_path": ["_static"],
+        "html_theme": "sphinx_book_theme",
+        "html_theme_options": {"home_page_in_toc": True, "use_download_button": False},
+        "html_copy_source": False,
+        "html_show_sourcelink": False,
+        "exclude_patterns": ["_plots"],
+        "suppress_warnings": ["myst.header", "misc.highlighting_failure"],
+    }
 
 
-def teachers_guide(readme: str) -> str:
-    """The README's "For teachers" section (its one home), without the heading."""
-    match = re.search(r"^## For teachers\n(.*?)(?=^## |\Z)", readme, re.M | re.S)
-    return match[1].strip() if match else ""
+def _links_from_index(markdown_text: str) -> str:
+    """A chapter's Markdown with its relative links (written from chapters/) made to work from the index."""
+    relinked = link_glossary(markdown_text)
+    return re.sub(r"\]\((?![a-z]+:|#|/)([^)\s]+)\)", r"](chapters/\1)", relinked)
 
 
-def teachers_page(out: Path, root: Path) -> str:
-    """Write `out/teachers.html` from the README's guide for teachers; the index's link to it."""
-    import mistune
+def _links_a_chapter_left_out(warning: str, source: Path) -> bool:
+    """Whether a broken-link warning is about a course chapter this (partial) build did not include."""
+    target = re.search(r"target not found: '(?:chapters/)?([^'/]+)\.ipynb'", warning)
+    known = {chapter.name for chapter in all_chapters()}
+    return bool(target) and target[1] in known and not (source / "chapters" / f"{target[1]}.ipynb").exists()
 
-    readme = root / "README.md"
-    guide = teachers_guide(readme.read_text(encoding="utf-8")) if readme.exists() else ""
-    if not guide:
-        return ""
-    (out / "teachers.html").write_text(
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>For teachers</title>"
-        f"<style>{STYLE}</style></head><body><h1>For teachers</h1>{mistune.html(guide)}</body></html>",
-        encoding="utf-8",
-    )
-    return "<p><a href='teachers.html'>For teachers: offline classrooms, labs, exercises, grading with nbgrader</a></p>"
+
+def _table_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ") or " "
+
+
+def _chapters_folder(chapters: list[Chapter]) -> Path:
+    from .chapters import chapters_dir
+
+    return chapters[0].path.parent if chapters else chapters_dir()
+
+
+def _mathjax_script() -> Path:
+    """MathJax 3's single-file TeX-to-SVG build, shipped in a PyPI package (pinned in pyproject.toml)."""
+    try:
+        located = metadata.distribution(MATHJAX_PACKAGE).locate_file(f"sphinx-mathjax-offline/{MATHJAX_FILE}")
+    except metadata.PackageNotFoundError:
+        located = None
+    if located is None or not Path(located).is_file():
+        raise SiteError(f"MathJax for the course site is missing: `pip install {MATHJAX_PACKAGE}` (or `make install`).")
+    return Path(located)
