@@ -70,8 +70,15 @@ def record(name: str, value, *, note: str | None = None):
     return value
 
 
+SMALL = 1e-3  # below this, a fixed-point table cell would read 0.000… or 0.0
+
+
 def recorded(chapter: str | None = None):
-    """The figures recorded so far (this chapter's by default) as a pandas table."""
+    """The figures recorded so far (this chapter's by default) as a pandas table, for reading.
+
+    Small non-zero numbers are shown in scientific notation (1.60e-10), since pandas prints floats
+    in an object column to six decimals; `load_results()` gives the stored numbers.
+    """
     import pandas as pd
 
     if chapter is None:
@@ -80,8 +87,15 @@ def recorded(chapter: str | None = None):
         figures = _current.figures
     else:
         figures = load_results(chapter)["figures"]
-    rows = [{"figure": k, "value": v["value"], "note": v.get("note", "")} for k, v in figures.items()]
+    rows = [{"figure": k, "value": readable(v["value"]), "note": v.get("note", "")} for k, v in figures.items()]
     return pd.DataFrame(rows, columns=["figure", "value", "note"], dtype=object).set_index("figure")
+
+
+def readable(value):
+    """`value` for a table cell: a small non-zero float as a string in scientific notation."""
+    if isinstance(value, float) and value != 0 and abs(value) < SMALL:
+        return f"{value:.2e}"
+    return value
 
 
 def load_results(chapter: str, directory: Path | None = None) -> dict:
