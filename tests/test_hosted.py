@@ -114,3 +114,13 @@ def test_datasets_are_read_from_library_calls():
     assert hosted.datasets_used("gpt, tok, src = course_gpt(device)\nC.sms_splits(0)") == [
         "tinyshakespeare", "sms_spam_collection"]
     assert hosted.datasets_used("print('hello')") == []
+
+
+def test_doctor_does_not_ask_for_the_course_kernel_on_a_hosted_runtime(monkeypatch, tmp_path):
+    from bigmodel_lib.course.doctor import check_kernel
+
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Interactive")
+    assert hosted.on_hosted_runtime() and check_kernel()["ok"]
+    assert 'for v in ("COLAB_RELEASE_TAG", "KAGGLE_KERNEL_RUN_TYPE")' in hosted.setup_cell_source([])

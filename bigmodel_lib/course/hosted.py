@@ -64,6 +64,17 @@ def course_requirement() -> str:
     return f"bigmodel-course @ git+{REPOSITORY}@{RELEASE}"
 
 
+HOSTED_ENV_VARS = ("COLAB_RELEASE_TAG", "KAGGLE_KERNEL_RUN_TYPE")
+
+
+def on_hosted_runtime() -> bool:
+    """Colab or Kaggle: the test the set-up cell makes (it must stand alone, so it spells it out)."""
+    import os
+    import sys
+
+    return "google.colab" in sys.modules or any(v in os.environ for v in HOSTED_ENV_VARS)
+
+
 def colab_url(notebook_name: str) -> str:
     owner_repo = REPOSITORY.removeprefix("https://github.com/")
     return f"https://colab.research.google.com/github/{owner_repo}/blob/{RELEASE}/chapters/{notebook_name}"
@@ -89,9 +100,9 @@ def setup_cell_source(datasets: list[str], course: str | None = None) -> str:
              f'{_quoted(datasets)}], check=True)\n' if datasets else "")
     return (
         "# Hosted notebooks (Colab, Kaggle): install the course and fetch this chapter's data (checksums verified).\n"
-        "# On your own machine, set up with `pip install -e .` and `bigmodel setup` (or `make install`), it does nothing.\n"
+        "# On your own machine (set up with `pip install -e .` and `bigmodel setup`, or `make install`) it does nothing.\n"
         "import importlib\nimport importlib.util\nimport os\nimport subprocess\nimport sys\n\n"
-        'HOSTED = "google.colab" in sys.modules or any(v in os.environ for v in ("COLAB_RELEASE_TAG", "KAGGLE_KERNEL_RUN_TYPE"))\n'
+        f'HOSTED = "google.colab" in sys.modules or any(v in os.environ for v in ({_quoted(HOSTED_ENV_VARS)}))\n'
         'if HOSTED and importlib.util.find_spec("bigmodel_lib") is None:\n'
         f"    {pip}\n"
         f'    course = "{course or course_requirement()}"\n'
