@@ -13,7 +13,24 @@ import re
 from pathlib import Path
 from textwrap import dedent
 
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+# The kernel `bigmodel setup` registers and the package ships (share/jupyter/kernels/bigmodel-course):
+# every chapter names it, and the runner executes chapters with it.
+KERNELSPEC = {"name": "bigmodel-course", "display_name": "Python (bigmodel-course)", "language": "python"}
+
+# The parameters cell holds literals only, so papermill parses it (`papermill --help-notebook`) and
+# injects values without warnings; None means "from the environment". Comments hold no "=": papermill
+# would take the line for two assignments. The next cell resolves the values (profiles.default_profile).
+PARAMETER_LITERALS = {
+    "PROFILE": 'PROFILE = None  # "full" or "smoke"; None: BIGMODEL_PROFILE if set, else "full"',
+    "DEVICE": 'DEVICE = None  # "auto" (CUDA, then MPS, then CPU), "cuda", "mps" or "cpu"; None: BIGMODEL_DEVICE if set, else "auto"',
+}
+RESOLVE_PARAMETERS = (
+    "import bigmodel_lib as bml\n\n"
+    'PROFILE = bml.default_profile(PROFILE)  # the value above (or papermill\'s) wins over BIGMODEL_PROFILE\n'
+    "DEVICE = bml.default_device_name(DEVICE)"
+)
+NBVAL_COMMENT = re.compile(r"^\s*#\s*(NBVAL_[A-Z_]+)\s*$")
+
 # The glossary lives beside the chapters, so a chapter's link to it resolves in `make lab` (whose
 # root is chapters/), on GitHub and on the course site alike; ../docs/ is outside JupyterLab's root.
 GLOSSARY_FILE = "glossary.md"
@@ -112,9 +129,65 @@ def tidy_outputs(notebook, repo: Path) -> None:
 
 
 def _strip_paths(text: str, repo: Path, home: str) -> str:
+    # site-packages first: a virtual environment inside the checkout (.venv/lib/…/site-packages/)
+    # would otherwise lose the repository prefix and its slash first and read `.venvsite-packages/`.
+    # The pattern also repairs outputs tidied that way before.
+    text = re.sub(r"[\w./-]*site-packages/", "site-packages/", text)
     text = text.replace(str(repo) + "/", "").replace(str(repo), ".")
-    text = re.sub(r"/[\w./-]*/site-packages/", "site-packages/", text)
     return text.replace(home, "~")
+
+
+def tidy_sources(notebook) -> bool:
+    """The chapter conventions that live in cell sources and notebook metadata; True if changed."""
+    changed = literal_parameters(notebook)
+    changed = nbval_markers_as_tags(notebook) or changed
+    if dict(notebook.metadata.get("kernelspec", {})) != KERNELSPEC:
+        notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+        changed = True
+    return changed
+
+
+def literal_parameters(notebook) -> bool:
+    """Make the `parameters` cell literal (PROFILE/DEVICE = None) and resolve them in the next code cell.
+
+    The next cell is where papermill's injected cell has run, so a value set by hand or injected wins,
+    and None falls back to BIGMODEL_PROFILE / BIGMODEL_DEVICE (what nbval's smoke runs use).
+    """
+    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
+    tagged = [i for i, c in enumerate(code_cells) if "parameters" in c.metadata.get("tags", [])]
+    if not tagged or tagged[0] + 1 >= len(code_cells):
+        return False
+    cell, following = code_cells[tagged[0]], code_cells[tagged[0] + 1]
+    lines = []
+    for line in cell.source.splitlines():
+        if line.strip() == "import bigmodel_lib as bml":
+            continue
+        name = line.split("=", 1)[0].strip() if "=" in line else None
+        lines.append(PARAMETER_LITERALS.get(name, line))
+    source = "\n".join(lines).strip("\n")
+    changed = source != cell.source
+    cell.source = source
+    if not following.source.startswith(RESOLVE_PARAMETERS):
+        following.source = f"{RESOLVE_PARAMETERS}\n\n{following.source}"
+        changed = True
+    return changed
+
+
+def nbval_markers_as_tags(notebook) -> bool:
+    """Turn `# NBVAL_CHECK_OUTPUT`-style comments into the cell tags nbval reads (`nbval-check-output`)."""
+    changed = False
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines()
+        markers = [m.group(1) for m in map(NBVAL_COMMENT.match, lines) if m]
+        if not markers:
+            continue
+        cell.source = "\n".join(line for line in lines if not NBVAL_COMMENT.match(line)).strip("\n")
+        tags = cell.metadata.setdefault("tags", [])
+        tags += [tag for tag in (m.lower().replace("_", "-") for m in markers) if tag not in tags]
+        changed = True
+    return changed
 
 
 def tidy_chapter(chapter_path: Path | str) -> Path:
@@ -130,6 +203,7 @@ def tidy_chapter(chapter_path: Path | str) -> Path:
     notebook = nbformat.read(path, as_version=4)
     tidy_outputs(notebook, repo_root())
     relink_glossary(notebook)
+    tidy_sources(notebook)
     add_hosted_cells(notebook, path.name)
     mark_exercises(notebook, path.name.split("_", 1)[0])
     atomic_write_text(path, nbformat.writes(notebook) + "\n")
@@ -150,7 +224,7 @@ def refresh_outputs(chapter_path: Path | str, profile: str = "full", timeout: in
     os.environ.setdefault("BIGMODEL_RESULTS_DIR", str(repo_root() / "build" / "results"))
     try:
         NotebookClient(
-            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            notebook, timeout=timeout, kernel_name=KERNELSPEC["name"], resources={"metadata": {"path": str(path.parent)}}
         ).execute()
     finally:
         os.environ.clear()
