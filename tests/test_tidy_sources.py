@@ -96,3 +96,15 @@ def test_site_packages_paths_keep_their_separator():
     assert tidy == "site-packages/keras/src/trainers/epoch_iterator.py:74: UserWarning"
     assert authoring._strip_paths(".venvsite-packages/keras/x.py", repo, "/home/someone") == "site-packages/keras/x.py"
     assert authoring._strip_paths(f"{repo}/chapters/a.ipynb", repo, "/home/someone") == "chapters/a.ipynb"
+
+
+def test_tensorflows_startup_lines_leave_the_stored_outputs():
+    noise = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+             "I0000 00:00:1796006694.728697    6062 port.cc:153] oneDNN custom operations are on. You may see "
+             "slightly different numerical results due to floating-point round-off errors.\n")
+    nb = chapter()
+    nb.cells[3].outputs = [nbformat.v4.new_output("stream", name="stderr", text=noise),
+                           nbformat.v4.new_output("stream", name="stdout", text="2\n"),
+                           nbformat.v4.new_output("stream", name="stderr", text=noise + "UserWarning: keep me\n")]
+    authoring.tidy_outputs(nb, Path("/nowhere"))
+    assert [(o.name, o.text) for o in nb.cells[3].outputs] == [("stdout", "2\n"), ("stderr", "UserWarning: keep me\n")]

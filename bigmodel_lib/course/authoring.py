@@ -115,6 +115,7 @@ def tidy_outputs(notebook, repo: Path) -> None:
         if cell.cell_type != "code":
             continue
         cell.metadata.pop("execution", None)
+        cell.outputs = [o for o in cell.get("outputs", []) if not _is_empty_stream(o)] if cell.get("outputs") else []
         for output in cell.get("outputs", []):
             widget = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
             if widget:
@@ -123,9 +124,32 @@ def tidy_outputs(notebook, repo: Path) -> None:
                     output["data"]["text/plain"] = final
             if output.get("output_type") == "stream":
                 output["text"] = _strip_paths(collapse_carriage_returns(output["text"]), repo, home)
+                if output.get("name") == "stderr":
+                    output["text"] = drop_startup_noise(output["text"])
             for mime, value in output.get("data", {}).items():
                 if mime.startswith("text/") and isinstance(value, str):
                     output["data"][mime] = _strip_paths(value, repo, home)
+
+
+# Lines TensorFlow's C++ runtime writes to stderr when it starts (before TF_CPP_MIN_LOG_LEVEL applies):
+# they say nothing about the lesson, and differ run to run (timestamps, thread ids).
+STARTUP_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|I0000 00:00:\S+ +\d+ port\.cc:\d+\] oneDNN custom operations are on.*)\n?",
+    re.M,
+)
+
+
+def drop_startup_noise(text: str) -> str:
+    """`text` (a stderr stream) without TensorFlow's start-up lines."""
+    return STARTUP_NOISE.sub("", text)
+
+
+def _is_empty_stream(output) -> bool:
+    if output.get("output_type") != "stream":
+        return False
+    text = output.get("text", "")
+    return not drop_startup_noise("".join(text) if isinstance(text, list) else text).strip()
 
 
 def _strip_paths(text: str, repo: Path, home: str) -> str:
