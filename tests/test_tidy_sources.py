@@ -108,3 +108,26 @@ def test_tensorflows_startup_lines_leave_the_stored_outputs():
                            nbformat.v4.new_output("stream", name="stderr", text=noise + "UserWarning: keep me\n")]
     authoring.tidy_outputs(nb, Path("/nowhere"))
     assert [(o.name, o.text) for o in nb.cells[3].outputs] == [("stdout", "2\n"), ("stderr", "UserWarning: keep me\n")]
+
+
+def test_exercise_headings_share_one_style():
+    nb = chapter()
+    nb.cells += [
+        nbformat.v4.new_markdown_cell("**1 · Not an exercise.** Body text before the exercises."),
+        nbformat.v4.new_markdown_cell("## Exercises\n\n**Exercise 1.** Write `f`.\n\n**2. Count a GPT.** Write `g`."),
+        nbformat.v4.new_markdown_cell("**Exercise 3 — stable softmax.** Write it."),
+        nbformat.v4.new_markdown_cell("**4 (open) · Your own question.** Change it."),
+        nbformat.v4.new_markdown_cell("**练习 5 — 稳定的 softmax。** 写出它。", metadata={"tags": ["lang-zh"]}),
+        nbformat.v4.new_markdown_cell("## Summary\n\n**6 · Not an exercise either.**"),
+    ]
+    assert authoring.exercise_headings(nb)
+    sources = [c.source for c in nb.cells[4:]]
+    assert sources == [
+        "**1 · Not an exercise.** Body text before the exercises.",
+        "## Exercises\n\n**Exercise 1.** Write `f`.\n\n**Exercise 2 · Count a GPT.** Write `g`.",
+        "**Exercise 3 · stable softmax.** Write it.",
+        "**Exercise 4 (open) · Your own question.** Change it.",
+        "**练习 5 · 稳定的 softmax。** 写出它。",
+        "## Summary\n\n**6 · Not an exercise either.**",
+    ]
+    assert not authoring.exercise_headings(nb)  # idempotent

@@ -8,6 +8,7 @@ carries outputs from a real run, with execution counts in order and tidy progres
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -165,10 +166,49 @@ def tidy_sources(notebook) -> bool:
     """The chapter conventions that live in cell sources and notebook metadata; True if changed."""
     changed = literal_parameters(notebook)
     changed = nbval_markers_as_tags(notebook) or changed
+    changed = exercise_headings(notebook) or changed
     if dict(notebook.metadata.get("kernelspec", {})) != KERNELSPEC:
         notebook.metadata["kernelspec"] = dict(KERNELSPEC)
         changed = True
     return changed
+
+
+# An exercise's heading, in any of the styles chapters were written in: "**Exercise 2 — Title.**",
+# "**2 · Title.**", "**2. Title.**", "**Exercise 1.**", "**3 (open) · Title.**" (and 练习 for Chinese).
+EXERCISE_HEADING = re.compile(
+    r"^\*\*(?:(?P<label>Exercise|练习)\s*)?(?P<number>\d+)(?P<open>\s*\((?:open|开放)\))?"
+    r"(?:\s*[—·:：-]\s*|\.\s+|\.(?=\*\*)|(?=\*\*))(?P<title>.*?)\*\*",
+    re.M,
+)
+
+
+def exercise_headings(notebook) -> bool:
+    """One heading style for every exercise: "**Exercise 2 · Title.**" ("**练习 2 · …**" in Chinese cells).
+
+    Only cells between the "## Exercises" (or "## 练习") heading and the summary are touched. True if changed.
+    """
+    changed, inside = False, False
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        if re.search(r"^## (Exercises|练习)\s*$", cell.source, re.M):
+            inside = True
+        elif re.search(r"^## (Summary|小结)", cell.source, re.M):
+            inside = False
+        if not inside:
+            continue
+        heading = functools.partial(_exercise_heading, chinese="lang-zh" in cell.metadata.get("tags", []))
+        source = EXERCISE_HEADING.sub(heading, cell.source)
+        if source != cell.source:
+            cell.source, changed = source, True
+    return changed
+
+
+def _exercise_heading(match: re.Match, chinese: bool) -> str:
+    label = match["label"] or ("练习" if chinese else "Exercise")
+    open_question = (" (开放)" if label == "练习" else " (open)") if match["open"] else ""
+    title = match["title"].strip()
+    return f"**{label} {match['number']}{open_question}" + (f" · {title}**" if title else ".**")
 
 
 def literal_parameters(notebook) -> bool:
