@@ -54,6 +54,7 @@ INTRO = {
 }
 # What the instructor edition shows in an open answer cell (the student edition gets nbgrader's stub).
 OPEN_ANSWER_PROMPT = "*Your answer, in a few sentences (graded by the teacher).*"
+OPEN_ANSWER_PROMPTS = {"en": OPEN_ANSWER_PROMPT, "zh": "*你的回答，写几句话即可（由教师评分）。*"}
 
 
 class ExerciseFormatError(ValueError):
@@ -140,9 +141,14 @@ def _split_open_exercise(cell, chapter: str):
             continue
         end = next((j for j in range(index + 1, len(paragraphs)) if paragraphs[j].startswith("#")), len(paragraphs))
         label = re.sub(r"[^0-9a-z]+", "_", match["label"].lower()).strip("_") or "open"
-        grade_id = f"ch{chapter}-open_{label}"
-        answer = nbformat.v4.new_markdown_cell(OPEN_ANSWER_PROMPT, id=cell_id(grade_id))
+        # a bilingual chapter asks each open question twice (zh, en): each gets its own answer cell,
+        # tagged with its language so that each language edition holds one
+        tags = [tag for tag in cell.metadata.get("tags", []) if tag in ("lang-zh", "lang-en")]
+        grade_id = f"ch{chapter}-open_{label}" + ("_zh" if tags == ["lang-zh"] else "")
+        answer = nbformat.v4.new_markdown_cell(OPEN_ANSWER_PROMPTS[_language(cell)], id=cell_id(grade_id))
         answer.metadata["nbgrader"] = nbgrader_meta(grade_id, solution=True, grade=True, points=OPEN_POINTS)
+        if tags:
+            answer.metadata["tags"] = tags
         rest = "\n\n".join(paragraphs[end:])
         after = None
         if rest:
