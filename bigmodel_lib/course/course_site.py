@@ -55,6 +55,7 @@ WORDS = {
         " with the profile of that run. Run it yourself with `make course`, or open the notebooks"
         " with `make lab`. Terms: [glossary 术语表](chapters/{glossary}).",
         "teachers": "For teachers",
+        "title": "Developing large models from scratch and fine-tuning them",
     },
     "zh": {
         "time": "时间",
@@ -65,10 +66,11 @@ WORDS = {
         "key_figures": "关键数据，**{profile}**（取自本章提交的 notebook 的小结表{more}）：",
         "columns": "| 指标 | 数值 | 说明 |",
         "plot_alt": "第 {} 章的第一幅图",
-        "intro": "大模型开发与微调：从零开始 — 一门可以运行的课程。每一页展示该章提交时运行过的 notebook；"
+        "intro": "一门可以运行的课程（Developing large models from scratch and fine-tuning them）。每一页展示该章提交时运行过的 notebook；"
         "下面的数据引自各章末尾的小结表，并注明那次运行的配置（profile）。用 `make course` 自己运行全部章节，"
         "或用 `make lab` 打开 notebook。术语见[术语表（glossary）](chapters/{glossary})。",
         "teachers": "教师指南（For teachers）",
+        "title": "大模型开发与微调：从零开始",
     },
 }
 # first_cell_rows: the labels of the time and prerequisites rows, English or Chinese
@@ -266,7 +268,7 @@ def index_page(chapters: list[Chapter], cards: list[str], lang: str = "en") -> s
     toctree = "\n".join(f"chapters/{chapter.name}" for chapter in chapters)
     return "\n".join(
         [
-            "# Developing large models from scratch and fine-tuning them",
+            f"# {WORDS[lang]['title']}",
             "",
             WORDS[lang]["intro"].format(glossary=GLOSSARY_FILE),
             "",
@@ -308,7 +310,7 @@ def language_switch(pagename: str, other: str) -> str:
     """The link from page `pagename` of one language's site to the same page of the `other`'s."""
     up = "../" * (pagename.count("/") + 1)
     return (
-        f'<p class="language-switch"><a href="{up}{other}/{pagename}.html" hreflang="{other}">'
+        f'<p class="language-switch" style="text-align: right"><a href="{up}{other}/{pagename}.html" hreflang="{other}">'
         f"{LANGUAGE_NAMES[other]}</a></p>\n"
     )
 

@@ -90,35 +90,34 @@ def _is_answer_cell(cell) -> bool:
 def pairing_problems(notebook) -> list[str]:
     """How a bilingual notebook breaks the prose-pair convention (empty when it keeps it).
 
-    Every markdown cell carries exactly one language tag; the prose cells (answer cells aside)
-    come as pairs, the `lang-zh` cell immediately followed by its `lang-en` twin.
+    Every markdown cell carries exactly one language tag, and each `lang-zh` prose cell is
+    immediately followed by its `lang-en` twin (an nbgrader answer cell after its question is
+    not prose: it is skipped); code cells are shared, so they carry no language tag.
     """
     problems = []
-    prose = []
+    sequence = []  # (position in the notebook, language or None for a code cell), answer cells left out
     for index, cell in enumerate(notebook["cells"]):
         tags = language_tags(cell)
         if cell["cell_type"] != "markdown":
             if tags:
                 problems.append(f"cell {index} is a {cell['cell_type']} cell tagged {tags}: code cells are shared, untag it")
-            continue
-        if len(tags) != 1:
-            problems.append(f"cell {index} ({_first_line(cell)}) has tags {tags}: give it exactly one of lang-zh, lang-en")
+            sequence.append((index, None))
+        elif len(tags) != 1:
+            problems.append(f"cell {index} ({_first_line(notebook, index)}) has tags {tags}: give it exactly one of lang-zh, lang-en")
         elif not _is_answer_cell(cell):
-            prose.append((index, cell_language(cell), cell))
-    counts = {lang: sum(1 for _, cell_lang, _ in prose if cell_lang == lang) for lang in LANGUAGES}
-    if counts["zh"] != counts["en"]:
-        problems.append(f"{counts['zh']} lang-zh prose cells but {counts['en']} lang-en ones: each needs its twin")
-    for position, (index, lang, cell) in enumerate(prose):
-        expected = "zh" if position % 2 == 0 else "en"
-        if lang != expected:
-            twin = "its lang-en twin after a lang-zh cell" if expected == "en" else "a lang-zh cell before it"
-            problems.append(f"cell {index} ({_first_line(cell)}) is lang-{lang} where {twin} was expected")
-            break  # the rest is out of step: one message says where it starts
+            sequence.append((index, cell_language(cell)))
+    for position, (index, lang) in enumerate(sequence):
+        after = sequence[position + 1][1] if position + 1 < len(sequence) else None
+        before = sequence[position - 1][1] if position > 0 else None
+        if lang == "zh" and after != "en":
+            problems.append(f"cell {index} ({_first_line(notebook, index)}) is lang-zh, not immediately followed by its lang-en twin")
+        elif lang == "en" and before != "zh":
+            problems.append(f"cell {index} ({_first_line(notebook, index)}) is lang-en, without its lang-zh twin right before it")
     return problems
 
 
-def _first_line(cell) -> str:
-    source = _source(cell).strip()
+def _first_line(notebook, index: int) -> str:
+    source = _source(notebook["cells"][index]).strip()
     line = source.split("\n", 1)[0] if source else "(empty)"
     return line[:60] + ("…" if len(line) > 60 else "")
 
