@@ -197,6 +197,18 @@ def test_tidy_gives_each_language_its_own_open_answer_cell(tmp_path):
     assert mark_exercises(nb, "99") is False, "a second tidy must change nothing"
 
 
+def test_tidy_puts_the_colab_badge_in_both_title_cells():
+    from bigmodel_lib.course.hosted import add_hosted_cells
+
+    nb = bilingual_notebook()
+    assert add_hosted_cells(nb, "99_demo.ipynb") is True
+    for lang in editions.LANGUAGES:
+        title = edition_notebook(nb, lang).cells[0]
+        assert "colab-badge.svg" in title.source and title.source.count("colab-badge.svg") == 1, lang
+    assert add_hosted_cells(nb, "99_demo.ipynb") is False, "a second tidy must change nothing"
+    assert "colab-badge.svg" not in nb.cells[3].source, "only the title cells get the badge"
+
+
 def test_cli_edition_writes_one_language(tmp_path, capsys):
     assert main(["course", "edition", "--lang", "en", "--chapters", "00", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "00_setup.ipynb").is_file() and (tmp_path / GLOSSARY_FILE).is_file()

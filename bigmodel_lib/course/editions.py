@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import textwrap
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,7 +181,7 @@ def canonical_problems(notebook, where: str) -> list[str]:
             problems.append(f"{label}: {shape}")
             continue
         try:
-            library = inspect.getsource(resolve_object(cell.dotted))
+            library = textwrap.dedent(inspect.getsource(resolve_object(cell.dotted)))
         except (EditionError, TypeError, OSError) as exc:
             problems.append(f"{label}: {exc}")
             continue
