@@ -209,6 +209,14 @@ def test_tidy_puts_the_colab_badge_in_both_title_cells():
     assert "colab-badge.svg" not in nb.cells[3].source, "only the title cells get the badge"
 
 
+def test_nbgrader_course_directory_in_one_language(course_folder, tmp_path):
+    from bigmodel_lib.course.grading import write_course_directory
+
+    (path,) = write_course_directory(tmp_path / "course", course_folder, lang="en")
+    text = path.read_text(encoding="utf-8")
+    assert "English paragraph" in text and "中文段落" not in text and "return 42" in text
+
+
 def test_cli_edition_writes_one_language(tmp_path, capsys):
     assert main(["course", "edition", "--lang", "en", "--chapters", "00", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "00_setup.ipynb").is_file() and (tmp_path / GLOSSARY_FILE).is_file()

@@ -140,7 +140,9 @@ def cmd_course_nbgrader(args) -> int:
     chapters = [c for c in select_chapters(args.chapters) if c.number != "00"]
     if not chapters:
         raise ValueError("Chapter 00 has no exercises: name chapters 01 and later.")
-    written = write_course_directory(args.out, chapters, exercises_only=args.exercises_only, force=args.force)
+    written = write_course_directory(
+        args.out, chapters, exercises_only=args.exercises_only, force=args.force, lang=args.lang
+    )
     print(f"nbgrader course directory {args.out}: {len(written)} assignments in source/")
     print(f"next: cd {args.out} && nbgrader generate_assignment ch{chapters[0].number}")
     return 0
@@ -281,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     grader.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
     grader.add_argument("--exercises-only", action="store_true", help="each assignment holds only the exercises")
     grader.add_argument("--force", action="store_true", help="overwrite source notebooks that differ")
+    grader.add_argument("--lang", choices=("zh", "en"), help="keep only this language's prose (default: both)")
     grader.set_defaults(func=cmd_course_nbgrader)
     add_edition_commands(course)
     return parser

@@ -318,11 +318,14 @@ c.Execute.timeout = 1800
 '''
 
 
-def write_course_directory(out, chapters: list, exercises_only: bool = False, force: bool = False) -> list:
+def write_course_directory(
+    out, chapters: list, exercises_only: bool = False, force: bool = False, lang: str | None = None
+) -> list:
     """Put each chapter in an nbgrader course directory as assignment `chNN` (`source/chNN/`).
 
     With `exercises_only`, an assignment holds just the chapter's exercises (`exercise_notebook`),
-    which autograde in seconds. Writes `nbgrader_config.py` when the folder has none. A source
+    which autograde in seconds. With `lang` ("zh" or "en"), only that language's prose (and open
+    answer cells) is kept: a bilingual chapter asks each open question in both languages. Writes `nbgrader_config.py` when the folder has none. A source
     notebook that exists and differs (a teacher's edit) is kept unless `force`.
     """
     from pathlib import Path
@@ -336,6 +339,10 @@ def write_course_directory(out, chapters: list, exercises_only: bool = False, fo
     written = []
     for chapter in chapters:
         notebook = nbformat.read(chapter.path, as_version=4)
+        if lang:
+            from .editions import edition_notebook
+
+            notebook = edition_notebook(notebook, lang)
         text = nbformat.writes(exercise_notebook(notebook) if exercises_only else notebook) + "\n"
         path = root / "source" / f"ch{chapter.number}" / chapter.path.name
         if path.exists() and path.read_text(encoding="utf-8") != text and not force:
