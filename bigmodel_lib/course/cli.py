@@ -180,6 +180,7 @@ def cmd_course_lab_copy(args) -> int:
     print(f"{lang} lab copy: {copy.folder} ({len(copy.written)} files refreshed, {len(copy.kept)} kept)")
     if args.open:
         sys.stdout.flush()
+        os.chdir(copy.folder)  # nbgrader's lab extension wants the server's root inside the working directory
         os.execv(sys.executable, [sys.executable, "-m", "jupyterlab", f"--notebook-dir={copy.folder}"])
     return 0
 
