@@ -35,8 +35,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/bigmodel setup
 	touch $(STAMP)
 
-lab: install ## start learning: open the chapters in JupyterLab
-	$(BIN)/jupyter lab chapters/
+# Your working copy lab/<lang>/ (COURSE_LANG=zh|en, default from the locale; STUDENT=1: the student
+# edition), refreshed except the notebooks you edited there, opened in JupyterLab.
+lab: install ## start learning: your copy of the chapters (lab/<lang>/) in JupyterLab
+	$(BIN)/bigmodel course lab-copy --open $(if $(STUDENT),--student)
 
 course: install ## run every chapter (profile full) into build/course, then the site
 	$(BIN)/bigmodel course run --profile full --out build/course

@@ -140,7 +140,9 @@ def cmd_course_nbgrader(args) -> int:
     chapters = [c for c in select_chapters(args.chapters) if c.number != "00"]
     if not chapters:
         raise ValueError("Chapter 00 has no exercises: name chapters 01 and later.")
-    written = write_course_directory(args.out, chapters, exercises_only=args.exercises_only, force=args.force)
+    written = write_course_directory(
+        args.out, chapters, exercises_only=args.exercises_only, force=args.force, lang=args.lang
+    )
     print(f"nbgrader course directory {args.out}: {len(written)} assignments in source/")
     print(f"next: cd {args.out} && nbgrader generate_assignment ch{chapters[0].number}")
     return 0
@@ -152,6 +154,54 @@ def cmd_course_site(args) -> int:
     index = build_site(args.out)
     print(f"course site: {index}")
     return 0
+
+
+def cmd_course_edition(args) -> int:
+    from .chapters import select_chapters
+    from .editions import write_edition
+
+    chapters = select_chapters(args.chapters)
+    written = write_edition(args.out, args.lang, student=args.student, chapters=chapters)
+    kind = "student edition" if args.student else "edition"
+    print(f"{args.lang} {kind}: {len(chapters)} chapters ({len(written)} files) in {args.out}")
+    return 0
+
+
+def cmd_course_lab_copy(args) -> int:
+    import os
+
+    from .chapters import select_chapters
+    from .editions import course_language, lab_folder, refresh_lab_copy
+
+    lang = args.lang or course_language()
+    copy = refresh_lab_copy(lab_folder(lang), lang, student=args.student, chapters=select_chapters(args.chapters))
+    for path in copy.kept:
+        print(f"kept your edited {path.relative_to(copy.folder)} (delete it and rerun for the new version)")
+    print(f"{lang} lab copy: {copy.folder} ({len(copy.written)} files refreshed, {len(copy.kept)} kept)")
+    if args.open:
+        sys.stdout.flush()
+        os.chdir(copy.folder)  # nbgrader's lab extension wants the server's root inside the working directory
+        os.execv(sys.executable, [sys.executable, "-m", "jupyterlab", f"--notebook-dir={copy.folder}"])
+    return 0
+
+
+def add_edition_commands(course) -> None:
+    """`course edition` and `course lab-copy` (what `make lab` runs)."""
+    defaults = {"formatter_class": DefaultsShown}
+    edition = course.add_parser("edition", help="write the chapters with one language's prose (and figures, glossary)",
+                                **defaults)
+    edition.add_argument("--lang", choices=("zh", "en"), required=True, help="the language of the prose (required)")
+    edition.add_argument("--student", action="store_true", help="as nbgrader releases it: solutions stubbed, no outputs")
+    edition.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
+    edition.add_argument("--out", required=True, help="the folder to write into (required; created if missing)")
+    edition.set_defaults(func=cmd_course_edition)
+    lab = course.add_parser("lab-copy", help="write or refresh the learner's working copy lab/<lang>/ (make lab)",
+                            **defaults)
+    lab.add_argument("--lang", choices=("zh", "en"), help="default: COURSE_LANG, else the locale (zh* -> zh, else en)")
+    lab.add_argument("--student", action="store_true", help="the student edition: solutions stubbed, no outputs")
+    lab.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
+    lab.add_argument("--open", action="store_true", help="then open JupyterLab there")
+    lab.set_defaults(func=cmd_course_lab_copy)
 
 
 class DefaultsShown(argparse.HelpFormatter):
@@ -234,7 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     grader.add_argument("--chapters", help="comma list of chapter numbers or names (default: all)")
     grader.add_argument("--exercises-only", action="store_true", help="each assignment holds only the exercises")
     grader.add_argument("--force", action="store_true", help="overwrite source notebooks that differ")
+    grader.add_argument("--lang", choices=("zh", "en"), help="keep only this language's prose (default: both)")
     grader.set_defaults(func=cmd_course_nbgrader)
+    add_edition_commands(course)
     return parser
 
 

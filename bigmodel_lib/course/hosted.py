@@ -119,13 +119,15 @@ def add_hosted_cells(notebook, notebook_name: str) -> bool:
     import nbformat
 
     changed = False
-    title = notebook.cells[0]
     badge = colab_badge(notebook_name)
-    lines = [line for line in title.source.splitlines() if "colab-badge.svg" not in line]
-    new_title = "\n".join([lines[0], "", badge, *lines[1:]]) if len(lines) > 1 else f"{lines[0]}\n\n{badge}"
-    new_title = re.sub(r"\n{3,}", "\n\n", new_title)
-    if title.source != new_title:
-        title.source, changed = new_title, True
+    for title in _title_cells(notebook):
+        lines = [line for line in title.source.splitlines() if "colab-badge.svg" not in line]
+        while len(lines) > 1 and not lines[-1].strip():  # a one-line title: the blank line before its badge
+            lines.pop()
+        new_title = "\n".join([lines[0], "", badge, *lines[1:]]) if len(lines) > 1 else f"{lines[0]}\n\n{badge}"
+        new_title = re.sub(r"\n{3,}", "\n\n", new_title)
+        if title.source != new_title:
+            title.source, changed = new_title, True
     code_cells = [c for c in notebook.cells if c.cell_type == "code"]
     code = "\n".join(c.source for c in code_cells if SETUP_TAG not in c.metadata.get("tags", []))
     source = setup_cell_source(datasets_used(code))
@@ -140,6 +142,13 @@ def add_hosted_cells(notebook, notebook_name: str) -> bool:
     notebook.cells.insert(first_code, cell)
     _renumber_after_insert(notebook, cell)
     return True
+
+
+def _title_cells(notebook) -> list:
+    """The title cell, and its English twin when the chapter is bilingual (`lang-zh` title first)."""
+    cells = notebook.cells
+    tags = [cell.metadata.get("tags", []) for cell in cells[:2]]
+    return cells[:2] if len(tags) == 2 and "lang-zh" in tags[0] and "lang-en" in tags[1] else cells[:1]
 
 
 def _renumber_after_insert(notebook, cell) -> None:
