@@ -101,6 +101,13 @@ def test_an_open_exercise_gets_a_manually_graded_answer_cell():
     assert len(notebook.cells) == 3
 
 
+def test_numeric_checks_of_the_chapters_are_not_exercise_checks():
+    assert check_name('bml.check_close("softmax vs torch", err, bound)') is None
+    assert check_name("bml.check_matches(name, a, b, terms=3)") is None
+    assert check_name("ex.check_stable_softmax(softmax_rows);") == "check_stable_softmax"
+    assert check_name("check_x(f)") == "check_x"
+
+
 def test_an_answer_without_a_check_is_an_error():
     alone = nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
     with pytest.raises(ExerciseFormatError, match="`f` has no check call"):

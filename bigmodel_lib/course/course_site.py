@@ -49,7 +49,10 @@ class Summary:
 def first_cell_rows(chapter: Chapter) -> dict[str, str]:
     """The time estimate and prerequisites stated in the chapter's first markdown cell, written
     either as table rows (`| time | … |`) or as bold labels (`**Time:** …`)."""
-    text = "".join(read_notebook(chapter.path)["cells"][0]["source"])
+    cells = read_notebook(chapter.path)["cells"]
+    # a bilingual chapter opens with its Chinese title cell, then the English twin that these rows are read from
+    first = next((c for c in cells[:2] if "lang-zh" not in c.get("metadata", {}).get("tags", [])), cells[0])
+    text = "".join(first["source"])
     rows = {}
     for key, label in (("time", "time"), ("prerequisites", "prerequisites?")):
         row = re.search(rf"^\|\s*{label}\s*\|\s*(.+?)\s*\|", text, re.I | re.M)
@@ -138,13 +141,16 @@ def build_site(out: Path | str = "build/site", chapters: list[Chapter] | None = 
 
 
 def write_sources(source: Path, chapters: list[Chapter]) -> None:
-    """The Sphinx project: the chapters, the glossary, the index page and the bundled MathJax."""
+    """The Sphinx project: the chapters, the glossary, the figures, the index page and the bundled MathJax."""
     (source / "chapters").mkdir(parents=True)
     (source / "_plots").mkdir()
     glossary = _chapters_folder(chapters) / GLOSSARY_FILE
     if not glossary.is_file():
         raise SiteError(f"{glossary} is missing: restore it, e.g. `git checkout -- chapters/{GLOSSARY_FILE}`.")
     shutil.copyfile(glossary, source / "chapters" / GLOSSARY_FILE)
+    figures = _chapters_folder(chapters) / "figures"  # the concept diagrams the chapters embed
+    if figures.is_dir():
+        shutil.copytree(figures, source / "chapters" / "figures", ignore=shutil.ignore_patterns("*.py"))
     cards = []
     for chapter in chapters:
         notebook = read_notebook(chapter.path)

@@ -31,7 +31,8 @@ SCHEMA_VERSION = 3
 POINTS = 1
 OPEN_POINTS = 1
 # A top-level call of an exercise check: `ex.check_x(f)`, `_ = ch01.check_x(f)`, `check_x(f);`
-_CHECK_CALL = re.compile(r"^(?:_\s*=\s*)?(?:\w+\.)?(?P<name>check_\w+)\(")
+# ... but not the numeric checks every chapter uses (`bml.check_close(...)`, `bml.check_matches(...)`)
+_CHECK_CALL = re.compile(r"^(?:_\s*=\s*)?(?!bml\.)(?:\w+\.)?(?P<name>check_\w+)\(")
 _CHECKS_IMPORT = re.compile(r"^(?:from\s+bigmodel_lib\.exercises\b|import\s+bigmodel_lib\.exercises\b)")
 _OPEN_HEADING = re.compile(r"^\*\*(?P<label>[^*]*?)\(open\)")
 _MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION")
