@@ -29,8 +29,6 @@ MONOLINGUAL = {
     "00_setup",
     "01_background_scale",
     "02_pretraining_and_finetuning",
-    "03_softmax_regression",
-    "04_data_preparation",
     "05_architecture_design",
     "05b_pretrained_transformers",
     "06_text_classifier",

@@ -118,6 +118,7 @@ def test_exercise_headings_share_one_style():
         nbformat.v4.new_markdown_cell("**Exercise 3 — stable softmax.** Write it."),
         nbformat.v4.new_markdown_cell("**4 (open) · Your own question.** Change it."),
         nbformat.v4.new_markdown_cell("**练习 5 — 稳定的 softmax。** 写出它。", metadata={"tags": ["lang-zh"]}),
+        nbformat.v4.new_markdown_cell("**5（思考题）：为什么？** 说明。", metadata={"tags": ["lang-zh"]}),
         nbformat.v4.new_markdown_cell("## Summary\n\n**6 · Not an exercise either.**"),
     ]
     assert authoring.exercise_headings(nb)
@@ -128,6 +129,7 @@ def test_exercise_headings_share_one_style():
         "**Exercise 3 · stable softmax.** Write it.",
         "**Exercise 4 (open) · Your own question.** Change it.",
         "**练习 5 · 稳定的 softmax。** 写出它。",
+        "**练习 5（思考题）· 为什么？** 说明。",
         "## Summary\n\n**6 · Not an exercise either.**",
     ]
     assert not authoring.exercise_headings(nb)  # idempotent

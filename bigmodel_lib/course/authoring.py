@@ -174,9 +174,9 @@ def tidy_sources(notebook) -> bool:
 
 
 # An exercise's heading, in any of the styles chapters were written in: "**Exercise 2 — Title.**",
-# "**2 · Title.**", "**2. Title.**", "**Exercise 1.**", "**3 (open) · Title.**" (and 练习 for Chinese).
+# "**2 · Title.**", "**2. Title.**", "**Exercise 1.**", "**3 (open) · Title.**" (and "**练习 3（思考题）· …**").
 EXERCISE_HEADING = re.compile(
-    r"^\*\*(?:(?P<label>Exercise|练习)\s*)?(?P<number>\d+)(?P<open>\s*\((?:open|开放)\))?"
+    r"^\*\*(?:(?P<label>Exercise|练习)\s*)?(?P<number>\d+)(?P<open>\s*(?:\(open\)|（思考题）))?"
     r"(?:\s*[—·:：-]\s*|\.\s+|\.(?=\*\*)|(?=\*\*))(?P<title>.*?)\*\*",
     re.M,
 )
@@ -206,9 +206,10 @@ def exercise_headings(notebook) -> bool:
 
 def _exercise_heading(match: re.Match, chinese: bool) -> str:
     label = match["label"] or ("练习" if chinese else "Exercise")
-    open_question = (" (开放)" if label == "练习" else " (open)") if match["open"] else ""
+    open_question = ("（思考题）" if label == "练习" else " (open)") if match["open"] else ""
     title = match["title"].strip()
-    return f"**{label} {match['number']}{open_question}" + (f" · {title}**" if title else ".**")
+    separator = "· " if open_question.endswith("）") else " · "  # full-width brackets bring their own space
+    return f"**{label} {match['number']}{open_question}" + (f"{separator}{title}**" if title else ".**")
 
 
 def literal_parameters(notebook) -> bool:

@@ -34,7 +34,7 @@ OPEN_POINTS = 1
 # An exercise's check call (`ex.check_stable_softmax(f)`); not the lessons' numeric checks (`bml.check_close(…)`).
 _CHECK_CALL = re.compile(r"^(?:_\s*=\s*)?(?:\w+\.)?(?P<name>(?!check_close\b|check_matches\b)check_\w+)\(")
 _CHECKS_IMPORT = re.compile(r"^(?:from\s+bigmodel_lib\.exercises\b|import\s+bigmodel_lib\.exercises\b)")
-_OPEN_HEADING = re.compile(r"^\*\*(?P<label>[^*]*?)\(open\)")
+_OPEN_HEADING = re.compile(r"^\*\*(?P<label>[^*]*?)(?:\(open\)|（思考题）)")  # "Exercise 4 (open)", "练习 4（思考题）"
 _MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION")
 _CHECK_MODULE = re.compile(r"bigmodel_lib\.exercises(?:\.(?P<dotted>\w+)|\s+import\s+(?P<imported>\w+))")
 # TensorFlow writes a notice to stderr when it loads, and nbgrader scores a test cell with any
