@@ -5,6 +5,8 @@ The few names every notebook uses live here; the rest is organised by what thing
 `sizing`, `plotting`, `exercises`, `course`.
 """
 
+# First, before anything imports TensorFlow: importing this module quiets TensorFlow's start-up lines.
+from . import quiet_tensorflow  # noqa: I001, F401
 from . import data, paths
 from .device import default_device_name, device_report, pick_device, seed_everything
 from .numerics import check_close, check_matches, max_abs_diff, roundoff_bound

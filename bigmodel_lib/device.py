@@ -8,8 +8,10 @@ import sys
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 
 
-def default_device_name() -> str:
-    """The device named by BIGMODEL_DEVICE, or 'auto'."""
+def default_device_name(chosen: str | None = None) -> str:
+    """`chosen` when given, else the device named by BIGMODEL_DEVICE, else 'auto'."""
+    if chosen is not None:
+        return chosen
     return os.environ.get("BIGMODEL_DEVICE", "auto").strip() or "auto"
 
 

@@ -1,10 +1,12 @@
 """Run profiles: `smoke` (every code path, well under a minute) and `full` (the learner's run).
 
-A chapter's `parameters` cell reads its defaults from the environment, so papermill
-(`-p PROFILE smoke`), nbval (which cannot inject parameters) and a learner all get the
-same behaviour:
+A chapter's `parameters` cell holds literals only (papermill parses it); `None` there means
+"from the environment". The cell after it resolves them, so a value set in the cell or injected by
+papermill (`-p PROFILE smoke`) wins, and otherwise BIGMODEL_PROFILE decides (nbval cannot inject
+parameters, so its smoke runs set the variable):
 
-    PROFILE = bml.default_profile()     # "full" unless BIGMODEL_PROFILE says otherwise
+    PROFILE = None                           # parameters cell
+    PROFILE = bml.default_profile(PROFILE)   # next cell: "smoke" or "full"
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ def check_profile(profile: str) -> str:
     return profile
 
 
-def default_profile() -> str:
-    """The profile named by BIGMODEL_PROFILE, or 'full'."""
+def default_profile(chosen: str | None = None) -> str:
+    """`chosen` when given, else the profile named by BIGMODEL_PROFILE, else 'full'."""
+    if chosen is not None:
+        return check_profile(chosen)
     return check_profile(os.environ.get("BIGMODEL_PROFILE", DEFAULT_PROFILE).strip() or DEFAULT_PROFILE)
 
 

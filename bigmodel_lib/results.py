@@ -71,13 +71,16 @@ def record(name: str, value, *, note: str | None = None):
 
 
 PROFILE_LABEL = "{} profile"  # the summary table's corner: where the course site reads a figure's profile
+SMALL = 1e-3  # below this, a fixed-point table cell would read 0.000… or 0.0
 
 
 def recorded(chapter: str | None = None):
-    """The figures recorded so far (this chapter's by default) as a pandas table.
+    """The figures recorded so far (this chapter's by default) as a pandas table, for reading.
 
     The table's corner (its columns' name) says the run's profile, "full profile", so the summary
     a committed notebook shows, and the course site that quotes it, say which profile made the figures.
+    Small non-zero numbers are shown in scientific notation (1.60e-10), since pandas prints floats
+    in an object column to six decimals; `load_results()` gives the stored numbers.
     """
     import pandas as pd
 
@@ -88,10 +91,17 @@ def recorded(chapter: str | None = None):
     else:
         results = load_results(chapter)
         figures, profile = results["figures"], results.get("profile", "unknown")
-    rows = [{"figure": k, "value": v["value"], "note": v.get("note", "")} for k, v in figures.items()]
+    rows = [{"figure": k, "value": readable(v["value"]), "note": v.get("note", "")} for k, v in figures.items()]
     table = pd.DataFrame(rows, columns=["figure", "value", "note"], dtype=object).set_index("figure")
     table.columns.name = PROFILE_LABEL.format(profile)
     return table
+
+
+def readable(value):
+    """`value` for a table cell: a small non-zero float as a string in scientific notation."""
+    if isinstance(value, float) and value != 0 and abs(value) < SMALL:
+        return f"{value:.2e}"
+    return value
 
 
 def load_results(chapter: str, directory: Path | None = None) -> dict:

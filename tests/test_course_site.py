@@ -78,10 +78,16 @@ window.addEventListener("load", async () => {
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+def both_sites(tmp_path_factory) -> Path:
+    """The site in both languages: the root page, en/ and zh/."""
     out = tmp_path_factory.mktemp("course-site") / "site"
     build_site(out, select_chapters(SITE_CHAPTERS))
     return out
+
+
+@pytest.fixture(scope="module")
+def site(both_sites) -> Path:
+    return both_sites / "en"
 
 
 def test_chapters_state_time_and_prerequisites():
@@ -90,6 +96,20 @@ def test_chapters_state_time_and_prerequisites():
         assert "time" in rows and "prerequisites" in rows, (
             f"{chapter.name}: first cell needs time and prerequisites rows"
         )
+
+
+def test_time_and_prerequisites_are_read_from_each_language_edition(tmp_path):
+    cells = [
+        nbformat.v4.new_markdown_cell("# 99 · 示例\n\n| 时间 | 约 5 分钟 |\n|---|---|\n| 先修知识 | 第 00 章 |"),
+        nbformat.v4.new_markdown_cell("# 99 · Example\n\n**Time:** about 5 min **Prerequisites:** chapter 00"),
+    ]
+    for cell, lang in zip(cells, ("zh", "en"), strict=True):
+        cell.metadata["tags"] = [f"lang-{lang}"]
+    path = tmp_path / "99_example.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    chapter = Chapter("99_example", path)
+    assert first_cell_rows(chapter, "zh") == {"time": "约 5 分钟", "prerequisites": "第 00 章"}
+    assert first_cell_rows(chapter, "en") == {"time": "about 5 min", "prerequisites": "chapter 00"}
 
 
 def test_every_chapter_has_a_summary_that_names_its_profile():
@@ -165,8 +185,54 @@ def test_a_link_to_a_missing_page_fails_the_build(tmp_path):
     (folder / chapter.path.name).write_text(json.dumps(notebook), encoding="utf-8")
     shutil.copyfile(chapters_dir() / GLOSSARY_FILE, folder / GLOSSARY_FILE)
     with pytest.raises(SiteError, match="99_gone.ipynb"):
-        build_site(tmp_path / "site", [Chapter(chapter.name, folder / chapter.path.name)])
+        build_site(tmp_path / "site", [Chapter(chapter.name, folder / chapter.path.name)], languages=("en",))
     assert not (tmp_path / "site").exists(), "a failed build left a site behind"
+
+
+def test_site_is_built_in_both_languages_with_a_switch_on_every_page(both_sites):
+    root = (both_sites / "index.html").read_text(encoding="utf-8")
+    assert 'href="en/index.html"' in root and 'href="zh/index.html"' in root
+    for lang, other in (("en", "zh"), ("zh", "en")):
+        pages = [p for p in _pages(both_sites / lang) if p.name not in ("search.html", "genindex.html")]
+        assert {f"{c.name}.html" for c in select_chapters(SITE_CHAPTERS)} <= {p.name for p in pages}
+        for page in pages:
+            switch = re.findall(r'class="language-switch"[^>]*><a href="([^"]+)"', page.read_text(encoding="utf-8"))
+            assert len(switch) == 1, f"{lang}/{page.relative_to(both_sites / lang)}: {len(switch)} language switches"
+            target = (page.parent / switch[0]).resolve()
+            assert target == (both_sites / other / page.relative_to(both_sites / lang)).resolve() and target.is_file(), (
+                f"{lang}/{page.name} switches to {switch[0]}, not to the same page in {other}"
+            )
+
+
+def test_each_language_site_shows_only_its_prose_and_the_figures(tmp_path):
+    """A bilingual chapter: the zh pages hold its lang-zh cells (not the lang-en ones), with the zh figure."""
+    chapter = select_chapters("00")[0]
+    folder = tmp_path / "chapters"
+    (folder / "figures").mkdir(parents=True)
+    notebook = read_notebook(chapter.path)
+    notebook["cells"][1:1] = [
+        _tagged_prose("中文哨兵段落。\n\n![示意图](figures/demo.zh.svg)", "zh"),
+        _tagged_prose("English sentinel paragraph.\n\n![diagram](figures/demo.en.svg)", "en"),
+    ]
+    (folder / chapter.path.name).write_text(json.dumps(notebook), encoding="utf-8")
+    shutil.copyfile(chapters_dir() / GLOSSARY_FILE, folder / GLOSSARY_FILE)
+    for lang in ("zh", "en"):
+        (folder / "figures" / f"demo.{lang}.svg").write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><text>{lang}</text></svg>')
+    build_site(tmp_path / "site", [Chapter(chapter.name, folder / chapter.path.name)])
+    for lang, mine, theirs in (("zh", "中文哨兵段落", "English sentinel"), ("en", "English sentinel", "中文哨兵段落")):
+        page = tmp_path / "site" / lang / "chapters" / f"{chapter.name}.html"
+        text = page.read_text(encoding="utf-8")
+        assert mine in text and theirs not in text, f"the {lang} page shows the wrong language's prose"
+        figures = [src for src in re.findall(r'<img[^>]*src="([^"]+)"', text) if "demo." in src]
+        assert [src.rsplit("/", 1)[-1] for src in figures] == [f"demo.{lang}.svg"], figures
+        assert (page.parent / figures[0]).is_file()
+    assert not (tmp_path / "site" / "jupyter_execute").exists()
+
+
+def _tagged_prose(text: str, lang: str) -> dict:
+    cell = nbformat.v4.new_markdown_cell(text)
+    cell.metadata["tags"] = [f"lang-{lang}"]
+    return json.loads(json.dumps(cell))
 
 
 def test_every_link_on_the_site_resolves(site):
@@ -184,7 +250,7 @@ def test_pages_fetch_nothing_from_the_network(site):
 
 
 def test_chapter_glossary_links_resolve_inside_the_lab_root():
-    """`make lab` serves chapters/ only: every chapter's glossary link must land in it."""
+    """An edition (and `make lab`'s copy) holds the chapters folder's files only: every chapter's glossary link must land in it."""
     assert (chapters_dir() / GLOSSARY_FILE).is_file()
     for chapter in all_chapters():
         for target in _glossary_links(chapter.path):

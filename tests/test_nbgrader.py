@@ -101,6 +101,13 @@ def test_an_open_exercise_gets_a_manually_graded_answer_cell():
     assert len(notebook.cells) == 3
 
 
+def test_numeric_checks_of_the_chapters_are_not_exercise_checks():
+    assert check_name('bml.check_close("softmax vs torch", err, bound)') is None
+    assert check_name("bml.check_matches(name, a, b, terms=3)") is None
+    assert check_name("ex.check_stable_softmax(softmax_rows);") == "check_stable_softmax"
+    assert check_name("check_x(f)") == "check_x"
+
+
 def test_an_answer_without_a_check_is_an_error():
     alone = nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
     with pytest.raises(ExerciseFormatError, match="`f` has no check call"):
@@ -187,8 +194,10 @@ def test_release_and_autograde_round_trip(tmp_path, monkeypatch):
         for chapter in chapters:
             teacher = gradebook.find_submission(f"ch{chapter.number}", "teacher")
             learner = gradebook.find_submission(f"ch{chapter.number}", "learner")
-            assert teacher.max_score == learner.max_score >= 2
-            assert teacher.score == teacher.max_score and learner.score == 0
+            # the autograded (code) points; open questions' written answers await the teacher
+            assert teacher.max_code_score == learner.max_code_score >= 2
+            assert teacher.code_score == teacher.max_code_score and learner.code_score == 0
+            assert learner.score == 0
     for chapter in chapters:
         autograded = tmp_path / "autograded"
         assert not any(errors_by_cell(autograded / "teacher" / f"ch{chapter.number}" / chapter.path.name).values())

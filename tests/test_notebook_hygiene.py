@@ -5,11 +5,12 @@ import re
 
 import pytest
 
-from bigmodel_lib.course import hosted
+from bigmodel_lib.course import authoring, hosted
 from bigmodel_lib.course.chapters import all_chapters
 
 CHAPTERS = all_chapters()
 MACHINE_PATHS = re.compile(r"(/work/|/root/|/home/\w|/Users/\w|/tmp/|[A-Z]:\\\\Users)")
+MANGLED_PATH = re.compile(r"[\w.]site-packages/")  # e.g. `.venvsite-packages/`, tidied by an older course tidy
 CJK = re.compile(r"[\u4e00-\u9fff]")
 MAX_NOTEBOOK_BYTES = 3_000_000
 
@@ -39,8 +40,31 @@ def test_opens_with_title_colab_link_setup_and_parameters_cells(chapter):
     code = "".join("".join(c["source"]) for c in code_cells(notebook)[1:])
     assert "".join(setup["source"]) == hosted.setup_cell_source(hosted.datasets_used(code)), "run `bigmodel course tidy`"
     assert "parameters" in parameters["metadata"].get("tags", []), "second code cell must be tagged 'parameters'"
-    assert "default_profile()" in "".join(parameters["source"]), "PROFILE must default to bml.default_profile()"
-    assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    assert notebook["metadata"]["kernelspec"] == authoring.KERNELSPEC, "run `bigmodel course tidy` (kernel)"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
+def test_parameters_cell_is_literal_and_papermill_parses_it(chapter, caplog):
+    """No "Unable to parse" / "Passed unknown parameter" from papermill; the next cell resolves them."""
+    import ast
+    import logging
+
+    from papermill.translators import PythonTranslator
+
+    cells = code_cells(load(chapter))
+    with caplog.at_level(logging.WARNING, logger="papermill"):
+        found = {p.name: p.default for p in PythonTranslator.inspect({"source": "".join(cells[1]["source"])})}
+    assert caplog.text == "", caplog.text
+    assert found["PROFILE"] == found["DEVICE"] == "None" and "SEED" in found
+    for value in found.values():
+        ast.literal_eval(value)
+    assert "".join(cells[2]["source"]).startswith(authoring.RESOLVE_PARAMETERS), "run `bigmodel course tidy`"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
+def test_nbval_markers_are_cell_tags_not_comments(chapter):
+    for cell in code_cells(load(chapter)):
+        assert "NBVAL_" not in "".join(cell["source"]), "run `bigmodel course tidy` (nbval tags)"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.name)
@@ -63,4 +87,5 @@ def test_no_errors_or_machine_paths_in_outputs(chapter):
             )
             found = MACHINE_PATHS.search(text)
             assert not found, f"machine path {found.group(0)!r} in cell {cell['execution_count']}"
+            assert not MANGLED_PATH.search(text), "a mangled path: run `bigmodel course tidy`"
     assert chapter.path.stat().st_size < MAX_NOTEBOOK_BYTES

@@ -13,6 +13,16 @@ def test_profile_comes_from_environment(monkeypatch):
     assert bml.default_profile() == "full"
 
 
+def test_a_chosen_profile_or_device_wins_over_the_environment(monkeypatch):
+    """The parameters cell holds None (from the environment) or a literal that papermill may replace."""
+    monkeypatch.setenv("BIGMODEL_PROFILE", "smoke")
+    monkeypatch.setenv("BIGMODEL_DEVICE", "cpu")
+    assert bml.default_profile(None) == "smoke" and bml.default_device_name(None) == "cpu"
+    assert bml.default_profile("full") == "full" and bml.default_device_name("auto") == "auto"
+    with pytest.raises(ValueError, match="smoke, full"):
+        bml.default_profile("fast")
+
+
 def test_unknown_profile_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("BIGMODEL_PROFILE", "fast")
     with pytest.raises(ValueError, match="smoke, full"):
@@ -36,6 +46,16 @@ def test_record_writes_results_json(results_dir):
     assert stored["figures"]["losses"] == {"value": [1.0, 0.5], "note": "per epoch"}
     assert list(bml.recorded().index) == ["accuracy", "losses"]
     assert "smoke profile" in bml.recorded().to_html()  # the summary table says which profile made it
+
+
+def test_summary_table_shows_small_numbers_in_scientific_notation(results_dir):
+    bml.start_chapter("99_example", "smoke")
+    for name, value in (("roundoff", 1.6e-10), ("eps", 8.9e-16), ("zero", 0.0), ("accuracy", 0.875), ("n", 3)):
+        bml.record(name, value)
+    table = bml.recorded()
+    assert "1.60e-10" in table.to_string() and "8.90e-16" in table.to_html()
+    assert table.loc["zero", "value"] == 0.0 and table.loc["accuracy", "value"] == 0.875 and table.loc["n", "value"] == 3
+    assert bml.load_results("99_example")["figures"]["roundoff"]["value"] == 1.6e-10  # the stored number
 
 
 def test_pick_device_defaults_to_cpu_here(monkeypatch):

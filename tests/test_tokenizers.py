@@ -16,9 +16,12 @@ from bigmodel_lib.tokenizers.base import Tokenizer, bytes_per_token, round_trips
 from bigmodel_lib.tokenizers.bpe import (
     ByteBPETokenizer,
     HFTokenizerAdapter,
-    _byte_order,
+    byte_order,
     bytes_to_unicode,
+    count_pairs,
     hf_merges,
+    learn_merges,
+    merge_pair,
     our_merges,
     pretokenize,
     train_hf_byte_bpe,
@@ -89,7 +92,7 @@ def test_byte_order_matches_gpt2():
     mapping = bytes_to_unicode()
     assert len(set(mapping.values())) == 256
     assert mapping[ord("A")] == "A" and mapping[ord(" ")] == "Ġ" and mapping[ord("\n")] == "Ċ"
-    order = _byte_order()
+    order = byte_order()
     assert order[0] == ord("!") and sorted(order) == list(range(256))
 
 
@@ -121,10 +124,10 @@ def test_bpe_encodings_identical_to_tokenizers(trained, shakespeare):
 
 def naive_bpe_merges(text: str, n_merges: int) -> list[tuple[int, int]]:
     """Recount every pair after every merge (slow, obviously right) with the same tie-break."""
-    byte_id = {b: i for i, b in enumerate(_byte_order())}
+    byte_id = {b: i for i, b in enumerate(byte_order())}
     words = Counter(pretokenize(text))
     seqs = {w: [byte_id[b] for b in w.encode()] for w in words}
-    vocab = [bytes([b]) for b in _byte_order()]
+    vocab = [bytes([b]) for b in byte_order()]
     merges = []
     for _ in range(n_merges):
         pairs = Counter()
@@ -156,6 +159,32 @@ def test_incremental_counts_match_naive_recount(shakespeare):
     text = shakespeare[:8000] + " aaaa aaaaa abab ababab"  # overlapping pairs too
     fast = ByteBPETokenizer.train(text, 256 + 60)
     assert fast.merges == naive_bpe_merges(text, len(fast.merges))
+
+
+def test_count_and_merge_pair_by_hand():
+    """The pieces of the trainer on a toy corpus small enough to count on paper."""
+    words, counts = [[1, 2, 3], [1, 2], [2, 2, 2]], [2, 1, 1]
+    pair_counts, where = count_pairs(words, counts)
+    assert dict(pair_counts) == {(1, 2): 3, (2, 3): 2, (2, 2): 2}  # overlapping (2, 2) counts twice
+    assert where[(1, 2)] == {0, 1}
+    created = merge_pair((1, 2), 9, words, counts, pair_counts, where)
+    assert words == [[9, 3], [9], [2, 2, 2]]
+    assert dict(pair_counts) == {(2, 3): 0, (2, 2): 2, (9, 3): 2} and created == [(9, 3)]
+    assert (1, 2) not in where and where[(9, 3)] == {0}
+
+
+def test_learn_merges_reports_each_merge_with_the_count_a_recount_gives():
+    text = "low lower lowest newer newest wider new new"
+    seen = []
+    merges = learn_merges(text, 256 + 10, on_merge=lambda pair, count, token: seen.append((pair, count, token)))
+    assert [pair for pair, _, _ in seen] == merges == naive_bpe_merges(text, len(merges))
+    words = Counter(pretokenize(text))
+    vocab = {i: bytes([b]) for i, b in enumerate(byte_order())}
+    for pair, count, token in seen:  # the count is how often the token's bytes stand as one pair
+        assert count == sum(n * w.encode().count(token) for w, n in words.items()) > 0
+        vocab[len(vocab)] = vocab[pair[0]] + vocab[pair[1]]
+        assert token == vocab[pair[0]] + vocab[pair[1]]
+    assert ByteBPETokenizer.train(text, 256 + 10).merges == merges
 
 
 def test_bpe_save_load_pattern_none_and_errors(tmp_path, trained, shakespeare):

@@ -8,12 +8,30 @@ carries outputs from a real run, with execution counts in order and tidy progres
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
 from textwrap import dedent
 
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+# The kernel `bigmodel setup` registers and the package ships (share/jupyter/kernels/bigmodel-course):
+# every chapter names it, and the runner executes chapters with it.
+KERNELSPEC = {"name": "bigmodel-course", "display_name": "Python (bigmodel-course)", "language": "python"}
+
+# The parameters cell holds literals only, so papermill parses it (`papermill --help-notebook`) and
+# injects values without warnings; None means "from the environment". Comments hold no "=": papermill
+# would take the line for two assignments. The next cell resolves the values (profiles.default_profile).
+PARAMETER_LITERALS = {
+    "PROFILE": 'PROFILE = None  # "full" or "smoke"; None: BIGMODEL_PROFILE if set, else "full"',
+    "DEVICE": 'DEVICE = None  # "auto" (CUDA, then MPS, then CPU), "cuda", "mps" or "cpu"; None: BIGMODEL_DEVICE if set, else "auto"',
+}
+RESOLVE_PARAMETERS = (
+    "import bigmodel_lib as bml\n\n"
+    'PROFILE = bml.default_profile(PROFILE)  # the value above (or papermill\'s) wins over BIGMODEL_PROFILE\n'
+    "DEVICE = bml.default_device_name(DEVICE)"
+)
+NBVAL_COMMENT = re.compile(r"^\s*#\s*(NBVAL_[A-Z_]+)\s*$")
+
 # The glossary lives beside the chapters, so a chapter's link to it resolves in `make lab` (whose
 # root is chapters/), on GitHub and on the course site alike; ../docs/ is outside JupyterLab's root.
 GLOSSARY_FILE = "glossary.md"
@@ -98,6 +116,7 @@ def tidy_outputs(notebook, repo: Path) -> None:
         if cell.cell_type != "code":
             continue
         cell.metadata.pop("execution", None)
+        cell.outputs = [o for o in cell.get("outputs", []) if not _is_empty_stream(o)] if cell.get("outputs") else []
         for output in cell.get("outputs", []):
             widget = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
             if widget:
@@ -106,15 +125,134 @@ def tidy_outputs(notebook, repo: Path) -> None:
                     output["data"]["text/plain"] = final
             if output.get("output_type") == "stream":
                 output["text"] = _strip_paths(collapse_carriage_returns(output["text"]), repo, home)
+                if output.get("name") == "stderr":
+                    output["text"] = drop_startup_noise(output["text"])
             for mime, value in output.get("data", {}).items():
                 if mime.startswith("text/") and isinstance(value, str):
                     output["data"][mime] = _strip_paths(value, repo, home)
 
 
+# Lines TensorFlow's C++ runtime writes to stderr when it starts (before TF_CPP_MIN_LOG_LEVEL applies):
+# they say nothing about the lesson, and differ run to run (timestamps, thread ids).
+STARTUP_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|I0000 00:00:\S+ +\d+ port\.cc:\d+\] oneDNN custom operations are on.*)\n?",
+    re.M,
+)
+
+
+def drop_startup_noise(text: str) -> str:
+    """`text` (a stderr stream) without TensorFlow's start-up lines."""
+    return STARTUP_NOISE.sub("", text)
+
+
+def _is_empty_stream(output) -> bool:
+    if output.get("output_type") != "stream":
+        return False
+    text = output.get("text", "")
+    return not drop_startup_noise("".join(text) if isinstance(text, list) else text).strip()
+
+
 def _strip_paths(text: str, repo: Path, home: str) -> str:
+    # site-packages first: a virtual environment inside the checkout (.venv/lib/…/site-packages/)
+    # would otherwise lose the repository prefix and its slash first and read `.venvsite-packages/`.
+    # The pattern also repairs outputs tidied that way before.
+    text = re.sub(r"[\w./-]*site-packages/", "site-packages/", text)
     text = text.replace(str(repo) + "/", "").replace(str(repo), ".")
-    text = re.sub(r"/[\w./-]*/site-packages/", "site-packages/", text)
     return text.replace(home, "~")
+
+
+def tidy_sources(notebook) -> bool:
+    """The chapter conventions that live in cell sources and notebook metadata; True if changed."""
+    changed = literal_parameters(notebook)
+    changed = nbval_markers_as_tags(notebook) or changed
+    changed = exercise_headings(notebook) or changed
+    if dict(notebook.metadata.get("kernelspec", {})) != KERNELSPEC:
+        notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+        changed = True
+    return changed
+
+
+# An exercise's heading, in any of the styles chapters were written in: "**Exercise 2 — Title.**",
+# "**2 · Title.**", "**2. Title.**", "**Exercise 1.**", "**3 (open) · Title.**" (and "**练习 3（思考题）· …**").
+EXERCISE_HEADING = re.compile(
+    r"^\*\*(?:(?P<label>Exercise|练习)\s*)?(?P<number>\d+)(?P<open>\s*(?:\(open\)|（思考题）))?"
+    r"(?:\s*[—·:：-]\s*|\.\s+|\.(?=\*\*)|(?=\*\*))(?P<title>.*?)\*\*",
+    re.M,
+)
+
+
+def exercise_headings(notebook) -> bool:
+    """One heading style for every exercise: "**Exercise 2 · Title.**" ("**练习 2 · …**" in Chinese cells).
+
+    Only cells between the "## Exercises" (or "## 练习") heading and the summary are touched. True if changed.
+    """
+    changed, inside = False, False
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        if re.search(r"^## (Exercises|练习)\s*$", cell.source, re.M):
+            inside = True
+        elif re.search(r"^## (Summary|小结)", cell.source, re.M):
+            inside = False
+        if not inside:
+            continue
+        heading = functools.partial(_exercise_heading, chinese="lang-zh" in cell.metadata.get("tags", []))
+        source = EXERCISE_HEADING.sub(heading, cell.source)
+        if source != cell.source:
+            cell.source, changed = source, True
+    return changed
+
+
+def _exercise_heading(match: re.Match, chinese: bool) -> str:
+    label = match["label"] or ("练习" if chinese else "Exercise")
+    open_question = ("（思考题）" if label == "练习" else " (open)") if match["open"] else ""
+    title = match["title"].strip()
+    separator = "· " if open_question.endswith("）") else " · "  # full-width brackets bring their own space
+    return f"**{label} {match['number']}{open_question}" + (f"{separator}{title}**" if title else ".**")
+
+
+def literal_parameters(notebook) -> bool:
+    """Make the `parameters` cell literal (PROFILE/DEVICE = None) and resolve them in the next code cell.
+
+    The next cell is where papermill's injected cell has run, so a value set by hand or injected wins,
+    and None falls back to BIGMODEL_PROFILE / BIGMODEL_DEVICE (what nbval's smoke runs use).
+    """
+    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
+    tagged = [i for i, c in enumerate(code_cells) if "parameters" in c.metadata.get("tags", [])]
+    if not tagged or tagged[0] + 1 >= len(code_cells):
+        return False
+    cell, following = code_cells[tagged[0]], code_cells[tagged[0] + 1]
+    lines = []
+    for line in cell.source.splitlines():
+        if line.strip() == "import bigmodel_lib as bml":
+            continue
+        name = line.split("=", 1)[0].strip() if "=" in line else None
+        lines.append(PARAMETER_LITERALS.get(name, line))
+    source = "\n".join(lines).strip("\n")
+    changed = source != cell.source
+    cell.source = source
+    if not following.source.startswith(RESOLVE_PARAMETERS):
+        following.source = f"{RESOLVE_PARAMETERS}\n\n{following.source}"
+        changed = True
+    return changed
+
+
+def nbval_markers_as_tags(notebook) -> bool:
+    """Turn `# NBVAL_CHECK_OUTPUT`-style comments into the cell tags nbval reads (`nbval-check-output`)."""
+    changed = False
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.splitlines()
+        markers = [m.group(1) for m in map(NBVAL_COMMENT.match, lines) if m]
+        if not markers:
+            continue
+        cell.source = "\n".join(line for line in lines if not NBVAL_COMMENT.match(line)).strip("\n")
+        tags = cell.metadata.setdefault("tags", [])
+        tags += [tag for tag in (m.lower().replace("_", "-") for m in markers) if tag not in tags]
+        changed = True
+    return changed
 
 
 def tidy_chapter(chapter_path: Path | str) -> Path:
@@ -130,6 +268,7 @@ def tidy_chapter(chapter_path: Path | str) -> Path:
     notebook = nbformat.read(path, as_version=4)
     tidy_outputs(notebook, repo_root())
     relink_glossary(notebook)
+    tidy_sources(notebook)
     add_hosted_cells(notebook, path.name)
     mark_exercises(notebook, path.name.split("_", 1)[0])
     atomic_write_text(path, nbformat.writes(notebook) + "\n")
@@ -150,7 +289,7 @@ def refresh_outputs(chapter_path: Path | str, profile: str = "full", timeout: in
     os.environ.setdefault("BIGMODEL_RESULTS_DIR", str(repo_root() / "build" / "results"))
     try:
         NotebookClient(
-            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            notebook, timeout=timeout, kernel_name=KERNELSPEC["name"], resources={"metadata": {"path": str(path.parent)}}
         ).execute()
     finally:
         os.environ.clear()

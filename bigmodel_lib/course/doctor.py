@@ -46,10 +46,33 @@ def check_packages() -> list[dict]:
             {
                 "check": f"package {distribution}",
                 "ok": version is not None or not needed,
-                "detail": version or ("missing: run `make install`" if needed else "not installed (optional)"),
+                "detail": version or (f"missing: run `{fix_for(distribution)}`" if needed else "not installed (optional)"),
             }
         )
     return rows
+
+
+def fix_for(distribution: str) -> str:
+    """The command that installs a missing package: `bigmodel setup` for the --no-deps ones."""
+    from .install import NO_DEPS_REQUIREMENTS
+
+    if any(r.split("==")[0] == distribution for r in NO_DEPS_REQUIREMENTS):
+        return "bigmodel setup"
+    return "pip install -e ."
+
+
+def check_kernel() -> dict:
+    """The Jupyter kernel the chapters name (a hosted runtime runs them in its own)."""
+    from .hosted import on_hosted_runtime
+    from .runner import KERNEL_NAME, KernelMissingError, check_kernel
+
+    if on_hosted_runtime():
+        return {"check": f"kernel {KERNEL_NAME}", "ok": True, "detail": "not needed on a hosted runtime"}
+    try:
+        check_kernel()
+    except KernelMissingError:
+        return {"check": f"kernel {KERNEL_NAME}", "ok": False, "detail": "not registered: run `bigmodel setup`"}
+    return {"check": f"kernel {KERNEL_NAME}", "ok": True, "detail": "registered"}
 
 
 def check_python() -> dict:
@@ -103,5 +126,5 @@ def doctor_report():
     """All checks as a pandas table (columns check, ok, detail)."""
     import pandas as pd
 
-    rows = [check_python(), *check_packages(), *check_devices(), check_mirror(), *check_data()]
+    rows = [check_python(), *check_packages(), check_kernel(), *check_devices(), check_mirror(), *check_data()]
     return pd.DataFrame(rows)

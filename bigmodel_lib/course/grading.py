@@ -31,9 +31,10 @@ SCHEMA_VERSION = 3
 POINTS = 1
 OPEN_POINTS = 1
 # A top-level call of an exercise check: `ex.check_x(f)`, `_ = ch01.check_x(f)`, `check_x(f);`
-_CHECK_CALL = re.compile(r"^(?:_\s*=\s*)?(?:\w+\.)?(?P<name>check_\w+)\(")
+# An exercise's check call (`ex.check_stable_softmax(f)`); not the lessons' numeric checks (`bml.check_close(…)`).
+_CHECK_CALL = re.compile(r"^(?:_\s*=\s*)?(?:\w+\.)?(?P<name>(?!check_close\b|check_matches\b)check_\w+)\(")
 _CHECKS_IMPORT = re.compile(r"^(?:from\s+bigmodel_lib\.exercises\b|import\s+bigmodel_lib\.exercises\b)")
-_OPEN_HEADING = re.compile(r"^\*\*(?P<label>[^*]*?)\(open\)")
+_OPEN_HEADING = re.compile(r"^\*\*(?P<label>[^*]*?)(?:\(open\)|（思考题）)")  # "Exercise 4 (open)", "练习 4（思考题）"
 _MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION")
 _CHECK_MODULE = re.compile(r"bigmodel_lib\.exercises(?:\.(?P<dotted>\w+)|\s+import\s+(?P<imported>\w+))")
 # TensorFlow writes a notice to stderr when it loads, and nbgrader scores a test cell with any
@@ -54,6 +55,7 @@ INTRO = {
 }
 # What the instructor edition shows in an open answer cell (the student edition gets nbgrader's stub).
 OPEN_ANSWER_PROMPT = "*Your answer, in a few sentences (graded by the teacher).*"
+OPEN_ANSWER_PROMPTS = {"en": OPEN_ANSWER_PROMPT, "zh": "*你的回答，写几句话即可（由教师评分）。*"}
 
 
 class ExerciseFormatError(ValueError):
@@ -140,9 +142,14 @@ def _split_open_exercise(cell, chapter: str):
             continue
         end = next((j for j in range(index + 1, len(paragraphs)) if paragraphs[j].startswith("#")), len(paragraphs))
         label = re.sub(r"[^0-9a-z]+", "_", match["label"].lower()).strip("_") or "open"
-        grade_id = f"ch{chapter}-open_{label}"
-        answer = nbformat.v4.new_markdown_cell(OPEN_ANSWER_PROMPT, id=cell_id(grade_id))
+        # a bilingual chapter asks each open question twice (zh, en): each gets its own answer cell,
+        # tagged with its language so that each language edition holds one
+        tags = [tag for tag in cell.metadata.get("tags", []) if tag in ("lang-zh", "lang-en")]
+        grade_id = f"ch{chapter}-open_{label}" + ("_zh" if tags == ["lang-zh"] else "")
+        answer = nbformat.v4.new_markdown_cell(OPEN_ANSWER_PROMPTS[_language(cell)], id=cell_id(grade_id))
         answer.metadata["nbgrader"] = nbgrader_meta(grade_id, solution=True, grade=True, points=OPEN_POINTS)
+        if tags:
+            answer.metadata["tags"] = tags
         rest = "\n\n".join(paragraphs[end:])
         after = None
         if rest:
@@ -312,11 +319,14 @@ c.Execute.timeout = 1800
 '''
 
 
-def write_course_directory(out, chapters: list, exercises_only: bool = False, force: bool = False) -> list:
+def write_course_directory(
+    out, chapters: list, exercises_only: bool = False, force: bool = False, lang: str | None = None
+) -> list:
     """Put each chapter in an nbgrader course directory as assignment `chNN` (`source/chNN/`).
 
     With `exercises_only`, an assignment holds just the chapter's exercises (`exercise_notebook`),
-    which autograde in seconds. Writes `nbgrader_config.py` when the folder has none. A source
+    which autograde in seconds. With `lang` ("zh" or "en"), only that language's prose (and open
+    answer cells) is kept: a bilingual chapter asks each open question in both languages. Writes `nbgrader_config.py` when the folder has none. A source
     notebook that exists and differs (a teacher's edit) is kept unless `force`.
     """
     from pathlib import Path
@@ -330,6 +340,10 @@ def write_course_directory(out, chapters: list, exercises_only: bool = False, fo
     written = []
     for chapter in chapters:
         notebook = nbformat.read(chapter.path, as_version=4)
+        if lang:
+            from .editions import edition_notebook
+
+            notebook = edition_notebook(notebook, lang)
         text = nbformat.writes(exercise_notebook(notebook) if exercises_only else notebook) + "\n"
         path = root / "source" / f"ch{chapter.number}" / chapter.path.name
         if path.exists() and path.read_text(encoding="utf-8") != text and not force:

@@ -18,14 +18,31 @@ from pathlib import Path
 
 from ..io import atomic_write_text
 from ..profiles import check_profile
+from .authoring import KERNELSPEC
 from .chapters import Chapter, select_chapters
 
-KERNEL_NAME = "python3"
+KERNEL_NAME = KERNELSPEC["name"]  # the kernel every chapter names
 CHAPTER_FILES = {"notebooks": ".ipynb", "html": ".html", "results": ".json"}  # folder: suffix
 
 
 class RunFolderError(ValueError):
     """The --out folder holds something the run cannot replace (one line, naming the path)."""
+
+
+class KernelMissingError(ValueError):
+    """The Jupyter kernel the chapters name is not registered (one line, with the fix)."""
+
+
+def check_kernel(name: str = KERNEL_NAME) -> None:
+    """Raise KernelMissingError unless Jupyter can find the kernel `name` (before any chapter runs)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise KernelMissingError(
+            f"The Jupyter kernel {name!r} that the chapters use is not registered: run `bigmodel setup`."
+        ) from None
 
 
 @dataclass
@@ -51,6 +68,7 @@ def run_course(
     from tqdm.auto import tqdm
 
     check_profile(profile)
+    check_kernel()
     selected = select_chapters(chapters)
     out = Path(out).resolve()
     prepare_out(out, selected)

@@ -133,11 +133,11 @@ def jaccard(a: set, b: set) -> float:
 
 
 class MinHasher:
-    """MinHash signatures of character shingles: P(sig_a[i] == sig_b[i]) ≈ Jaccard(A, B).
+    """MinHash signatures of character shingles: P(sig_a[i] == sig_b[i]) = Jaccard(A, B).
 
     Each distinct shingle gets a random 64-bit code (fixed by `seed`, in order of first
-    appearance); hash function i is the multiply-shift hash h_i(x) = (a_i·x + b_i) >> 32 with
-    64-bit wrap-around; the signature keeps each function's minimum over the text's shingles.
+    appearance); hash function i is h_i(x) = (a_i·x + b_i) >> 32 with 64-bit wrap-around (a random
+    shuffle of the codes); the signature keeps each function's minimum over the text's shingles.
     """
 
     def __init__(self, num_perm: int = 128, k: int = 5, seed: int = 0):
@@ -146,20 +146,17 @@ class MinHasher:
         self.a = rng.integers(0, 1 << 63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd
         self.b = rng.integers(0, 1 << 63, size=num_perm, dtype=np.uint64)
 
-    def signatures(self, texts, chunk: int = 16) -> np.ndarray:
-        """(n_texts, num_perm) uint64 signatures, computed a chunk of hash functions at a time."""
-        vocab: dict[str, int] = {}
-        ids = [[vocab.setdefault(s, len(vocab)) for s in char_shingles(t, self.k)] for t in texts]
-        codes = np.random.default_rng([self.seed, 1]).integers(0, 1 << 63, size=len(vocab), dtype=np.uint64)
-        lengths = np.array([len(x) for x in ids], dtype=np.int64)
-        flat = codes[np.fromiter((i for x in ids for i in x), dtype=np.int64, count=int(lengths.sum()))]
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    def signatures(self, texts) -> np.ndarray:
+        """(n_texts, num_perm) uint64: row t, column i holds min over t's shingles x of h_i(x)."""
+        shingle_id: dict[str, int] = {}
+        ids = [[shingle_id.setdefault(s, len(shingle_id)) for s in char_shingles(t, self.k)] for t in texts]
+        codes = np.random.default_rng([self.seed, 1]).integers(0, 1 << 63, size=len(shingle_id), dtype=np.uint64)
         out = np.empty((len(ids), self.num_perm), dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for lo in range(0, self.num_perm, chunk):
-                a, b = self.a[lo : lo + chunk, None], self.b[lo : lo + chunk, None]
-                values = (a * flat[None, :] + b) >> np.uint64(32)  # (chunk, total shingles)
-                out[:, lo : lo + chunk] = np.minimum.reduceat(values, starts, axis=1).T
+        with np.errstate(over="ignore"):  # the wrap-around is intended
+            for row, text_ids in enumerate(ids):
+                x = codes[text_ids]  # (shingles,)
+                hashes = (self.a[:, None] * x[None, :] + self.b[:, None]) >> np.uint64(32)  # (num_perm, shingles)
+                out[row] = hashes.min(axis=1)
         return out
 
     @staticmethod

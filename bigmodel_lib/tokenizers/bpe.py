@@ -9,9 +9,10 @@ How it works:
      whitespace), so merges never cross a word boundary.
   2. Each piece becomes its UTF-8 bytes. The 256 byte values are the base vocabulary, so any
      text in any script can be encoded: there is no unknown token.
-  3. Training repeatedly merges the most frequent adjacent pair of tokens into a new token.
-     Pair counts are kept up to date incrementally (only the words that contain the merged
-     pair are touched), and a heap with lazy deletion finds the most frequent pair.
+  3. Training (`learn_merges`) repeatedly merges the most frequent adjacent pair of tokens into a
+     new token. Pair counts (`count_pairs`) are kept up to date incrementally (`merge_pair` touches
+     only the words that contain the merged pair), and a heap with lazy deletion finds the most
+     frequent pair. `learn_merges` and its helpers are written out in chapter 04.
   4. Encoding applies the learned merges to each piece in the order they were learned.
 
 Ids follow GPT-2's byte order (the 188 printable bytes first, then the others), ties between
@@ -25,6 +26,7 @@ from __future__ import annotations
 import heapq
 import json
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -53,7 +55,7 @@ def bytes_to_unicode() -> dict[int, str]:
 
 
 @cache
-def _byte_order() -> tuple[int, ...]:
+def byte_order() -> tuple[int, ...]:
     """The byte held by each base id 0..255 (GPT-2's order: sorted by the printable character)."""
     mapping = bytes_to_unicode()
     return tuple(sorted(range(256), key=lambda b: mapping[b]))
@@ -66,11 +68,10 @@ def pretokenize(text: str, pattern: str | None = GPT2_PATTERN) -> list[str]:
     return _re.findall(pattern, text)
 
 
-def _merge(symbols: list[int], a: int, b: int, new: int) -> list[int]:
+def replace_pair(symbols: list[int], a: int, b: int, new: int) -> list[int]:
     """Replace every non-overlapping (a, b) in `symbols`, left to right, by `new`."""
     out = []
-    i = 0
-    n = len(symbols)
+    i, n = 0, len(symbols)
     while i < n:
         if i < n - 1 and symbols[i] == a and symbols[i + 1] == b:
             out.append(new)
@@ -81,14 +82,89 @@ def _merge(symbols: list[int], a: int, b: int, new: int) -> list[int]:
     return out
 
 
+def count_pairs(words: list[list[int]], counts: list[int]) -> tuple[dict, dict]:
+    """How often each adjacent pair occurs (a word counts as often as it occurs), and which words hold it."""
+    pair_counts: dict[tuple[int, int], int] = defaultdict(int)
+    where: dict[tuple[int, int], set[int]] = defaultdict(set)  # pair -> indices of words that (may) hold it
+    for wi, (symbols, count) in enumerate(zip(words, counts, strict=True)):
+        for pair in zip(symbols, symbols[1:], strict=False):
+            pair_counts[pair] += count
+            where[pair].add(wi)
+    return pair_counts, where
+
+
+def merge_pair(pair: tuple[int, int], new: int, words: list[list[int]], counts: list[int],
+               pair_counts: dict, where: dict) -> list[tuple[int, int]]:
+    """Replace `pair` by token `new` in every word that holds it, updating `pair_counts` and `where`.
+
+    Only the words that hold the pair are touched, which is what makes training fast. Returns the
+    pairs whose count went up (the ones the merge created).
+    """
+    change: dict[tuple[int, int], int] = defaultdict(int)
+    for wi in where.pop(pair):
+        symbols, count = words[wi], counts[wi]
+        merged = replace_pair(symbols, *pair, new)
+        if len(merged) == len(symbols):
+            continue  # stale entry: an earlier merge took the pair out of this word
+        for old in zip(symbols, symbols[1:], strict=False):
+            change[old] -= count
+        for created in zip(merged, merged[1:], strict=False):
+            change[created] += count
+            where[created].add(wi)
+        words[wi] = merged
+    for changed, amount in change.items():
+        pair_counts[changed] += amount
+    pair_counts.pop(pair, None)
+    return [changed for changed, amount in change.items() if amount > 0]
+
+
+def learn_merges(text: str, vocab_size: int, pattern: str | None = GPT2_PATTERN, min_frequency: int = 1,
+                 on_merge: Callable[[tuple[int, int], int, bytes], None] | None = None) -> list[tuple[int, int]]:
+    """Byte-level BPE training: merge the most frequent adjacent pair of tokens, again and again.
+
+    Stops when the vocabulary holds `vocab_size` tokens or no pair occurs `min_frequency` times.
+    `on_merge(pair, count, new_token)` is called after each merge (to print it, or show progress).
+    """
+    if vocab_size < 256:
+        raise ValueError(f"vocab_size must be at least 256 (the byte alphabet), got {vocab_size}.")
+    vocab = [bytes([b]) for b in byte_order()]  # id -> bytes; the 256 bytes come first
+    token_id = {token: i for i, token in enumerate(vocab)}
+    word_counts = Counter(pretokenize(text, pattern))  # each distinct piece once, with its count
+    words = [[token_id[bytes([b])] for b in word.encode("utf-8")] for word in word_counts]
+    counts = list(word_counts.values())
+    pair_counts, where = count_pairs(words, counts)
+    heap = [(-count, a, b) for (a, b), count in pair_counts.items()]  # most frequent first; ties: smaller pair
+    heapq.heapify(heap)
+    merges: list[tuple[int, int]] = []
+    while len(vocab) < vocab_size and heap:
+        negative_count, a, b = heapq.heappop(heap)
+        count = pair_counts.get((a, b), 0)
+        if count != -negative_count:  # an outdated entry: put it back with its current count
+            if count > 0:
+                heapq.heappush(heap, (-count, a, b))
+            continue
+        if count < max(min_frequency, 1):
+            break
+        token = vocab[a] + vocab[b]
+        if token not in token_id:  # two different pairs can spell the same bytes: they share one id
+            token_id[token] = len(vocab)
+            vocab.append(token)
+        merges.append((a, b))
+        for created in merge_pair((a, b), token_id[token], words, counts, pair_counts, where):
+            heapq.heappush(heap, (-pair_counts[created], *created))
+        if on_merge is not None:
+            on_merge((a, b), count, token)
+    return merges
+
+
 class ByteBPETokenizer:
     """A byte-level BPE tokenizer: 256 byte tokens plus one token per learned merge."""
 
     def __init__(self, merges: list[tuple[int, int]], pattern: str | None = GPT2_PATTERN):
         self.pattern = pattern
         self._regex = _re.compile(pattern) if pattern is not None else None
-        self.vocab: list[bytes] = [bytes([b]) for b in _byte_order()]  # id -> bytes
-        self._byte_id = {b: i for i, b in enumerate(_byte_order())}  # byte value -> base id
+        self.vocab: list[bytes] = [bytes([b]) for b in byte_order()]  # id -> bytes
+        self._byte_id = {b: i for i, b in enumerate(byte_order())}  # byte value -> base id
         token_id = {tok: i for i, tok in enumerate(self.vocab)}
         self.merges: list[tuple[int, int]] = []
         self.ranks: dict[tuple[int, int], int] = {}
@@ -116,73 +192,14 @@ class ByteBPETokenizer:
         min_frequency: int = 1,
         progress: bool = False,
     ) -> ByteBPETokenizer:
-        """Learn merges on `text` until the vocabulary has `vocab_size` tokens (≥ 256).
+        """Learn merges on `text` (`learn_merges`) until the vocabulary has `vocab_size` tokens (≥ 256).
 
         Stops early when no pair occurs at least `min_frequency` times.
         """
-        if vocab_size < 256:
-            raise ValueError(f"vocab_size must be at least 256 (the byte alphabet), got {vocab_size}.")
-        byte_id = {b: i for i, b in enumerate(_byte_order())}
-        vocab = [bytes([b]) for b in _byte_order()]
-        token_id = {tok: i for i, tok in enumerate(vocab)}
+        from tqdm.auto import tqdm
 
-        word_counts = Counter(pretokenize(text, pattern))
-        words = [[byte_id[b] for b in w.encode("utf-8")] for w in word_counts]
-        counts = list(word_counts.values())
-
-        pair_counts: dict[tuple[int, int], int] = defaultdict(int)
-        where: dict[tuple[int, int], set[int]] = defaultdict(set)  # pair -> words that (may) contain it
-        for wi, (symbols, count) in enumerate(zip(words, counts, strict=True)):
-            for pair in zip(symbols, symbols[1:], strict=False):
-                pair_counts[pair] += count
-                where[pair].add(wi)
-        heap = [(-c, a, b) for (a, b), c in pair_counts.items()]
-        heapq.heapify(heap)
-
-        merges: list[tuple[int, int]] = []
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=vocab_size - len(vocab), desc="BPE merges")
-        while len(vocab) < vocab_size and heap:
-            negative, a, b = heapq.heappop(heap)
-            current = pair_counts.get((a, b), 0)
-            if current != -negative:  # a stale heap entry: put back the up-to-date count
-                if current > 0:
-                    heapq.heappush(heap, (-current, a, b))
-                continue
-            if current < max(min_frequency, 1):
-                break
-            token = vocab[a] + vocab[b]
-            if token not in token_id:
-                token_id[token] = len(vocab)
-                vocab.append(token)
-                if bar is not None:
-                    bar.update(1)
-            new = token_id[token]
-            merges.append((a, b))
-
-            delta: dict[tuple[int, int], int] = defaultdict(int)
-            for wi in where.pop((a, b)):
-                symbols, count = words[wi], counts[wi]
-                merged = _merge(symbols, a, b, new)
-                if len(merged) == len(symbols):
-                    continue  # stale entry: this word no longer holds the pair
-                for pair in zip(symbols, symbols[1:], strict=False):
-                    delta[pair] -= count
-                for pair in zip(merged, merged[1:], strict=False):
-                    delta[pair] += count
-                    where[pair].add(wi)
-                words[wi] = merged
-            for pair, change in delta.items():
-                if change:
-                    pair_counts[pair] += change
-                    if change > 0:
-                        heapq.heappush(heap, (-pair_counts[pair], *pair))
-            pair_counts.pop((a, b), None)
-        if bar is not None:
-            bar.close()
+        with tqdm(total=max(vocab_size - 256, 0), desc="BPE merges", disable=not progress) as bar:
+            merges = learn_merges(text, vocab_size, pattern, min_frequency, on_merge=lambda *_: bar.update(1))
         return cls(merges, pattern=pattern)
 
     # ---------------------------------------------------------------- encoding
@@ -200,7 +217,7 @@ class ByteBPETokenizer:
             best = min(zip(symbols, symbols[1:], strict=False), key=lambda p: ranks.get(p, 1 << 62))
             if best not in ranks:
                 break
-            symbols = _merge(symbols, best[0], best[1], self.merge_to[best])
+            symbols = replace_pair(symbols, best[0], best[1], self.merge_to[best])
         if len(self._cache) < 500_000:
             self._cache[piece] = symbols
         return symbols
