@@ -108,7 +108,9 @@ def check_mirror() -> dict:
 
     problem = mirror_problem()
     mirror = mirror_dir()
-    fine = str(mirror) if mirror else "BIGMODEL_DATA_MIRROR not set (optional: data comes from data/ or downloads)"
+    # named, not spelled out: the data rows below say $BIGMODEL_DATA_MIRROR/<set> too, and a lesson's
+    # output should not show one machine's folders
+    fine = "$BIGMODEL_DATA_MIRROR (a folder)" if mirror else "BIGMODEL_DATA_MIRROR not set (optional: data comes from data/ or downloads)"
     return {"check": "data mirror", "ok": problem is None, "detail": problem or fine}
 
 
