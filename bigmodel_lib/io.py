@@ -74,19 +74,20 @@ def _new_temp_file_beside(final: Path) -> Path:
     """A new empty file beside `final`, created with the mode `open()` gives (0o666 less the umask:
     0o644 by default) rather than mkstemp's 0o600, so a cache or model folder copied to a shared
     place stays readable by the other users there."""
-    while True:
-        candidate = final.with_name(f".{final.name}.{secrets.token_hex(6)}{PARTIAL_SUFFIX}")
-        try:
-            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-        except FileExistsError:
-            continue
-        return candidate
+    return _new_beside(final, lambda path: os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)))
+
+
 def _new_temp_folder_beside(final: Path) -> Path:
     """A new empty folder beside `final`, with the mode `mkdir` gives (0o777 less the umask), not mkdtemp's 0o700."""
+    return _new_beside(final, Path.mkdir)
+
+
+def _new_beside(final: Path, create) -> Path:
+    """`create` a new `.<name>.<random>.partial` path beside `final` (retrying the rare name clash)."""
     while True:
         candidate = final.with_name(f".{final.name}.{secrets.token_hex(6)}{PARTIAL_SUFFIX}")
         try:
-            candidate.mkdir()
+            create(candidate)
         except FileExistsError:
             continue
         return candidate
