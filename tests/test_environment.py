@@ -28,7 +28,7 @@ def dependency_lines() -> list[str]:
 def conda_pip_lines() -> list[str]:
     spec = yaml.safe_load((REPO / "environment.yml").read_text())
     pip = next(item["pip"] for item in spec["dependencies"] if isinstance(item, dict))
-    return [line for line in pip if not line.startswith("-e ")]
+    return [line for line in pip if not line.startswith(("-e ", "./"))]
 
 
 def canonical(lines) -> set[str]:
@@ -78,3 +78,10 @@ def test_every_pin_has_a_wheel_for_the_platform(platform):
          *requirements],
         capture_output=True, text=True)
     assert resolved.returncode == 0, resolved.stderr[-1500:]
+
+
+def test_environment_yml_installs_the_course_editable_and_its_kernel():
+    spec = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip = next(item["pip"] for item in spec["dependencies"] if isinstance(item, dict))
+    assert "-e ." in pip and "./kernel" in pip
+

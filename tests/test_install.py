@@ -1,6 +1,7 @@
 """The install path without make: `pip install -e .` then `bigmodel setup`, in a fresh environment."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from bigmodel_lib.course import install
 from bigmodel_lib.course.authoring import KERNELSPEC
 from tests._fresh_venv import OFFLINE_PIP, copy_of_checkout, fresh_venv
+from tests.conftest import REPO
 
 
 def test_setup_commands_install_smollm2_without_deps_and_register_the_course_kernel():
@@ -36,6 +38,27 @@ def test_pip_install_then_bigmodel_setup_in_a_fresh_venv(tmp_path):
     found = subprocess.run([str(python), "-c", "import bigmodel_lib; print(bigmodel_lib.__file__)"],
                            env=env, capture_output=True, text=True, cwd=tmp_path, check=True)
     assert found.stdout.strip().startswith(str(checkout))
+
+
+def test_the_kernel_package_puts_the_course_kernel_into_the_environment(tmp_path):
+    """environment.yml installs ./kernel: the environment's own Jupyter then finds `bigmodel-course`
+    and starts it with the environment's Python, with no `bigmodel setup` and nothing in the user's folder."""
+    python = fresh_venv(tmp_path)
+    env = {**OFFLINE_PIP, "JUPYTER_DATA_DIR": str(tmp_path / "empty-user-folder")}
+    kernel = shutil.copytree(REPO / "kernel", tmp_path / "kernel")  # setuptools builds beside the sources
+    pip = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-build-isolation", str(kernel)],
+                         env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    ask = ("from jupyter_client.manager import KernelManager; import json; "
+           "m = KernelManager(kernel_name='bigmodel-course'); m.connection_file = 'c.json'; "
+           "print(json.dumps([m.kernel_spec.resource_dir, m.format_kernel_cmd()[0]]))")
+    found = subprocess.run([str(python), "-c", ask], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert found.returncode == 0, found.stderr[-2000:]
+    where, executable = json.loads(found.stdout)
+    assert Path(where).is_relative_to(tmp_path / "venv"), f"kernel spec found at {where}, not inside the environment"
+    assert Path(executable) == python, f"the kernel starts {executable}, not the environment's {python}"
+    spec = json.loads((REPO / "kernel" / "kernel.json").read_text())
+    assert spec["display_name"] == KERNELSPEC["display_name"] and spec["language"] == KERNELSPEC["language"]
 
 
 def test_a_failing_setup_step_is_one_line(monkeypatch, capsys):

@@ -112,7 +112,7 @@ def mirror_problem() -> str | None:
 def fetch(name: str, *, download: bool = True, progress: bool = True) -> Path:
     """Return a folder holding every file of data set `name`, each verified by sha256."""
     entry = get(name)
-    if entry.kind == "package":
+    if entry.kind == "package" and _from_package(entry):
         return package_path(entry).parent
     cached = cache_dir() / entry.name
     cache = check_copy(cached, entry)
@@ -164,7 +164,7 @@ def _mirror_copy(entry: DataSet, looked: list[str]) -> Path | None:
 def fetch_file(name: str, relative: str | None = None, **kwargs) -> Path:
     """Path of one verified file of data set `name` (its only file if `relative` is None)."""
     entry = get(name)
-    if entry.kind == "package":
+    if entry.kind == "package" and _from_package(entry):
         return package_path(entry)
     if relative is None:
         if len(entry.files) != 1:
@@ -179,7 +179,7 @@ def verify(name: str) -> tuple[bool, str]:
     Only reads: corrupt or missing files are named, never moved (`fetch` moves corrupt ones aside).
     """
     entry = get(name)
-    if entry.kind == "package":
+    if entry.kind == "package" and _from_package(entry):
         try:
             return True, describe_location(package_path(entry).parent)
         except (DataUnavailableError, ModuleNotFoundError, FileNotFoundError) as exc:
@@ -219,6 +219,20 @@ def availability():
     return pd.DataFrame(rows).set_index("name")
 
 
+def _from_package(entry: DataSet) -> bool:
+    """Whether a "package" data set is read from its installed package: always, unless the package is
+    missing and the set is registered with URLs too (then cache, mirror and download serve it)."""
+    if not entry.urls or entry.package in ("python", "scikit-learn"):
+        return True
+    from importlib import metadata
+
+    try:
+        metadata.distribution(entry.package)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def package_path(entry: DataSet) -> Path:
     """The file a "package" data set ships, checked by sha256 where one is registered."""
     if entry.package == "python":
@@ -253,7 +267,9 @@ def _installed_package_file(entry: DataSet) -> Path:
         raise ModuleNotFoundError(f"{entry.title} needs the package {entry.package!r}. {_install_hint(entry)}") from exc
     target = Path(entry.package_path).name
     for file in dist.files or []:
-        if file.name == target and (entry.package_path in str(file) or "/" not in entry.package_path):
+        path = file.as_posix()
+        if file.name == target and (path == entry.package_path or path.endswith("/" + entry.package_path)
+                                    or "/" not in entry.package_path):
             return Path(dist.locate_file(file))
     raise FileNotFoundError(f"Package {entry.package!r} has no file {entry.package_path!r}. {_install_hint(entry)}")
 
@@ -388,7 +404,7 @@ def _download_bytes(url: str, expected_size: int | None, *, progress: bool) -> b
 def _extract(payload: bytes, url: str, members: dict[str, str]) -> dict[str, bytes]:
     wanted = {member: rel for rel, member in members.items()}
     found = {}
-    if url.endswith(".zip"):
+    if url.endswith((".zip", ".whl")):  # a wheel is a zip archive
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             for member in archive.namelist():
                 if member in wanted:

