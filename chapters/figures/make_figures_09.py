@@ -15,10 +15,10 @@ import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
+from make_figures_03_04 import _setup as setup_fonts  # noqa: E402  (the script's folder is on sys.path)
 from matplotlib.patches import Rectangle  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]
 
 TEXT = {
     "en": {
@@ -39,13 +39,8 @@ TEXT = {
 
 
 def _setup() -> None:
-    from matplotlib import font_manager
-
-    for path in font_manager.findSystemFonts(fontext="otf") + font_manager.findSystemFonts():
-        if "NotoSansCJK-Regular" in path:  # for the layout only: the SVG names fonts, never embeds them
-            font_manager.fontManager.addfont(path)
-    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "bigmodel-course-09", "font.family": FONTS,
-                         "font.size": 10.5})
+    setup_fonts()  # chapters 03-04's fonts and SVG settings, with this figure's own hash salt
+    plt.rcParams["svg.hashsalt"] = "bigmodel-course-09"
 
 
 def confusion_precision_recall(lang: str) -> Path:
