@@ -32,9 +32,7 @@ MONOLINGUAL = {
     "07_training_a_gpt",
     "08_finetuning",
     "08b_instruction_tuning",
-    "09_evaluation",
     "10_applications_and_challenges",
-    "11_faq",
 }
 
 
