@@ -128,7 +128,7 @@ class GPT(nn.Module):
 
         (Forward 2N + backward 4N per token; each layer's QKᵀ and AV add 2·2·T·C forward, times 3.)
         """
-        from ..sizing import flops_per_token
+        from bigmodel_lib.sizing import flops_per_token  # absolute: this method also runs in chapter 05
 
         c = self.config
         t = c.block_size if seq_len is None else seq_len
