@@ -50,8 +50,8 @@ def scaled_dot_product_attention(
     additive float, broadcastable to (..., T, S). `is_causal` adds a bottom-right causal mask.
     Returns (..., T, Dv), and the attention weights (..., T, S) when `return_weights`.
     """
-    scale = 1.0 / math.sqrt(q.size(-1))
-    scores = (q @ k.transpose(-2, -1)) * scale  # (..., T, S)
+    scale = 1.0 / math.sqrt(q.size(-1))  # keeps the scores' variance near 1 whatever D
+    scores = (q @ k.transpose(-2, -1)) * scale  # (..., T, S): query i against key j
     if is_causal:
         keep = causal_mask(q.size(-2), k.size(-2), device=q.device)
         scores = scores.masked_fill(~keep, float("-inf"))
@@ -101,26 +101,26 @@ class MultiHeadSelfAttention(nn.Module):
         self.record_weights = False
 
     def forward(self, x: torch.Tensor, cache: LayerKVCache | None = None) -> torch.Tensor:
-        B, T, C = x.shape  # noqa: N806  (B, T, C)
-        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)  # 3 x (B, T, C)
-        q, k, v = (split_heads(z, self.n_head) for z in (q, k, v))  # (B, H, T, D)
+        B, T, C = x.shape  # noqa: N806
+        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)  # each (B, T, C)
+        q, k, v = (split_heads(z, self.n_head) for z in (q, k, v))  # each (B, H, T, D)
         if cache is not None:
             k, v = cache.append(k, v)  # (B, H, S, D) with S = earlier + T
         p = self.dropout if self.training else 0.0
         # With a cache and one new query, that query may see every key: no mask needed.
         causal = self.causal and not (cache is not None and T == 1)
-        if self.use_sdpa and not self.record_weights:
-            if causal and k.size(2) != T:
+        if self.use_sdpa and not self.record_weights:  # PyTorch's fused kernel
+            if causal and k.size(2) != T:  # queries after cached keys: bottom-right mask
                 mask = causal_mask(T, k.size(2), device=x.device)
                 y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
             else:
                 y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=causal)
-        else:
+        else:  # our function above, which can also return the weights
             y, w = scaled_dot_product_attention(q, k, v, is_causal=causal, dropout_p=p, return_weights=True)
             if self.record_weights:
                 self.last_weights = w.detach()
-        y = merge_heads(y)  # (B, T, C)
-        return self.resid_dropout(self.c_proj(y))
+        y = merge_heads(y)  # (B, H, T, D) -> (B, T, C)
+        return self.resid_dropout(self.c_proj(y))  # mix the heads: (B, T, C)
 
 
 class LayerKVCache:

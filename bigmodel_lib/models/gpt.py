@@ -28,6 +28,8 @@ from .attention import KVCache, LayerKVCache, LayerNorm, MultiHeadSelfAttention,
 
 @dataclass(frozen=True)
 class GPTConfig:
+    """A GPT's sizes; the defaults are GPT-2 small's (124M parameters)."""
+
     block_size: int = 1024  # longest context (positions in wpe)
     vocab_size: int = 50304  # GPT-2's 50257 padded to a multiple of 64
     n_layer: int = 12
@@ -78,13 +80,15 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
+    """Token + position embeddings, `n_layer` blocks, a final LayerNorm and a tied output layer."""
+
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.config = config
         self.transformer = nn.ModuleDict(
             dict(
-                wte=nn.Embedding(config.vocab_size, config.n_embd),
-                wpe=nn.Embedding(config.block_size, config.n_embd),
+                wte=nn.Embedding(config.vocab_size, config.n_embd),  # token embeddings (V, C)
+                wpe=nn.Embedding(config.block_size, config.n_embd),  # position embeddings (T, C)
                 drop=nn.Dropout(config.dropout),
                 h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
                 ln_f=LayerNorm(config.n_embd, bias=config.bias),
@@ -124,7 +128,7 @@ class GPT(nn.Module):
 
         (Forward 2N + backward 4N per token; each layer's QKᵀ and AV add 2·2·T·C forward, times 3.)
         """
-        from ..sizing import flops_per_token
+        from bigmodel_lib.sizing import flops_per_token  # absolute: this method also runs in chapter 05
 
         c = self.config
         t = c.block_size if seq_len is None else seq_len
@@ -150,7 +154,7 @@ class GPT(nn.Module):
                 "crop the context (generate() does this for you)"
             )
         pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)  # (T,)
-        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))  # (B, T, C)
+        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))  # (B, T, C) + (T, C)
         for i, block in enumerate(self.transformer.h):
             x = block(x, None if cache is None else cache.layers[i])  # (B, T, C)
         return self.transformer.ln_f(x)
