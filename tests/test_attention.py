@@ -11,11 +11,12 @@ from bigmodel_lib.models.attention import (
     LayerNorm,
     MultiHeadSelfAttention,
     RMSNorm,
-    apply_rotary,
+    apply_rope,
     causal_mask,
     gelu_exact,
     gelu_tanh,
     merge_heads,
+    rope_cos_sin,
     scaled_dot_product_attention,
     sinusoidal_positions,
     split_heads,
@@ -137,7 +138,8 @@ def test_rotary_matches_transformers_and_is_relative():
     torch.manual_seed(0)
     q, k = torch.randn(1, 2, 6, 8), torch.randn(1, 2, 6, 8)
     pos = torch.arange(6)
-    rq, rk = apply_rotary(q, k, pos)
+    cos, sin = rope_cos_sin(8, pos)
+    rq, rk = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
     inv_freq = 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8))
     angles = torch.cat([pos[:, None] * inv_freq] * 2, dim=-1)
     eq, ek = llama.apply_rotary_pos_emb(q, k, angles.cos()[None], angles.sin()[None])
@@ -146,8 +148,12 @@ def test_rotary_matches_transformers_and_is_relative():
     check_matches("rotary keys", rk, ek, terms=3, magnitude=5 * float(k.abs().max()))
     # the score between positions (m, n) depends only on m - n
     a, b = torch.randn(1, 1, 1, 8), torch.randn(1, 1, 1, 8)
-    s1 = (apply_rotary(a, b, torch.tensor([3]))[0] * apply_rotary(a, b, torch.tensor([1]))[1]).sum()
-    s2 = (apply_rotary(a, b, torch.tensor([10]))[0] * apply_rotary(a, b, torch.tensor([8]))[1]).sum()
+
+    def rotated(x, position):
+        return apply_rope(x, *rope_cos_sin(8, torch.tensor([position])))
+
+    s1 = (rotated(a, 3) * rotated(b, 1)).sum()
+    s2 = (rotated(a, 10) * rotated(b, 8)).sum()
     # Two rotations (angles up to 10 radians) and a dot product of 8: relative to Σ|a||b| times the angle.
     check_close("score at (3, 1) vs (10, 8)", abs(s1.item() - s2.item()),
                 roundoff_bound(3 + 8, magnitude=10 * float((a.abs() * b.abs()).sum())))
