@@ -244,9 +244,9 @@ def transformers_model(arch: Arch):
         return hf.GPT2LMHeadModel(config)
 
 
-def count_parameters(model, trainable_only: bool = False) -> int:
-    """Parameters of a torch module, shared tensors (such as tied embeddings) counted once;
-    with `trainable_only`, only those that receive gradients (`requires_grad`)."""
+def count_parameters(model, trainable_only: bool = True) -> int:
+    """Parameters of a torch module that receive gradients (`requires_grad`), or all of them with
+    `trainable_only=False`; shared tensors (such as tied embeddings) are counted once."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 

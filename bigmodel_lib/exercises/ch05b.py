@@ -66,7 +66,7 @@ def check_llama_params(llama_params: Callable) -> str:
     ]
     for config in configs:
         with torch.device("meta"):
-            want = count_parameters(Llama(config))
+            want = count_parameters(Llama(config), trainable_only=False)
         got = llama_params(config)
         hint = "per block: q and o are C x C, k and v are C x (n_kv_head * head_dim), three C x n_inner MLP matrices, two norms of C; "
         hint += "plus the embedding, the final norm, and a separate head only when tie_embeddings is False."

@@ -150,5 +150,5 @@ def parameter_counts(model: nn.Module) -> dict[str, float]:
     """Trainable and total parameter counts (`sizing.count_parameters`) and the trainable %."""
     from ..sizing import count_parameters
 
-    trainable, total = count_parameters(model, trainable_only=True), count_parameters(model)
+    trainable, total = count_parameters(model), count_parameters(model, trainable_only=False)
     return {"trainable": trainable, "total": total, "percent": 100.0 * trainable / max(total, 1)}

@@ -78,15 +78,8 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).contiguous().view(b, t, h * d)
 
 
-def attention(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    mask: torch.Tensor | None = None,
-    causal: bool = False,
-    use_sdpa: bool = True,
-    dropout_p: float = 0.0,
-) -> torch.Tensor:
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, mask: torch.Tensor | None = None,
+              causal: bool = False, use_sdpa: bool = True, dropout_p: float = 0.0) -> torch.Tensor:
     """Attention of q (B, H, T, D) over k, v (B, H, S, D) -> (B, H, T, D), in one of two variants.
 
     `use_sdpa=True`: PyTorch's fused kernel; False: our written-out `scaled_dot_product_attention`
