@@ -15,10 +15,10 @@ import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
+from make_figures_03_04 import _setup as setup_03_04  # noqa: E402  (this folder, on sys.path)
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]
 SAME, DIFFERENT = "#dbe9f6", "#fde2c4"
 
 # Each column, bottom to top: (label key, differs from GPT-2?). "+" rows are residual sums.
@@ -60,13 +60,8 @@ TEXT = {
 
 
 def _setup() -> None:
-    from matplotlib import font_manager
-
-    for path in font_manager.findSystemFonts(fontext="otf") + font_manager.findSystemFonts():
-        if "NotoSansCJK-Regular" in path:  # for the layout only: the SVG names fonts, never embeds them
-            font_manager.fontManager.addfont(path)
-    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "bigmodel-course-05b", "font.family": FONTS,
-                         "font.size": 9.5})
+    setup_03_04()  # the same fonts and SVG settings as chapters 03-04's figures
+    plt.rcParams.update({"svg.hashsalt": "bigmodel-course-05b", "font.size": 9.5})
 
 
 def _box(ax, x: float, y: float, text: str, color: str, width: float = 3.0, height: float = 0.62) -> None:
