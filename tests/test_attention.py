@@ -194,3 +194,25 @@ def test_attention_cost_rows():
     assert [r["T"] for r in rows] == [16, 32]
     assert rows[1]["score_bytes"] == 4 * rows[0]["score_bytes"] and rows[1]["flops"] == 4 * rows[0]["flops"]
     assert all(r["seconds"] > 0 for r in rows)
+
+
+def test_each_transformer_part_has_one_home():
+    from bigmodel_lib import sizing
+    from bigmodel_lib.finetuning import classify
+    from bigmodel_lib.models import attention, bert, fitting, gpt, llama, sentence_embeddings, text_classifier
+
+    for name in ("RMSNorm", "rope_cos_sin", "apply_rope", "KVCache"):
+        assert getattr(llama, name) is getattr(attention, name), name
+    assert llama.sample_next is gpt.sample_next
+    assert sentence_embeddings.mean_pool is bert.mean_pool is classify.mean_pool
+    assert fitting.count_parameters is text_classifier.count_parameters is sizing.count_parameters
+    for module, gone in [(llama, "causal_attention"), (llama, "rotate_half"), (attention, "apply_rotary"),
+                         (sentence_embeddings, "load_minilm"), (llama.Llama, "num_params"), (bert.Bert, "num_params")]:
+        assert not hasattr(module, gone), f"{gone} is back in {module.__name__}"
+    # one keyword switches the attention variant in every model
+    tiny_llama = llama.Llama(llama.LlamaConfig(vocab_size=10, n_layer=1, n_head=2, n_kv_head=1, n_embd=8, n_inner=8))
+    tiny_bert = bert.Bert(bert.BertConfig(vocab_size=10, max_position=8, n_layer=1, n_head=2, n_embd=8, n_inner=8))
+    tiny_gpt = gpt.GPT(gpt.GPTConfig(block_size=8, vocab_size=10, n_layer=1, n_head=2, n_embd=8))
+    for model in (tiny_llama, tiny_bert, tiny_gpt):
+        switched = [m.use_sdpa for m in attention.set_use_sdpa(model, False).modules() if hasattr(m, "use_sdpa")]
+        assert switched and not any(switched), type(model).__name__
