@@ -244,9 +244,10 @@ def transformers_model(arch: Arch):
         return hf.GPT2LMHeadModel(config)
 
 
-def module_parameter_count(module) -> int:
-    """Parameters of a torch module (shared tensors, such as tied embeddings, counted once)."""
-    return sum(p.numel() for p in module.parameters())
+def count_parameters(model, trainable_only: bool = True) -> int:
+    """Parameters of a torch module that receive gradients (`requires_grad`), or all of them with
+    `trainable_only=False`; shared tensors (such as tied embeddings) are counted once."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 # ------------------------------------------------------------------ real checkpoints

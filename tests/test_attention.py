@@ -11,11 +11,12 @@ from bigmodel_lib.models.attention import (
     LayerNorm,
     MultiHeadSelfAttention,
     RMSNorm,
-    apply_rotary,
+    apply_rope,
     causal_mask,
     gelu_exact,
     gelu_tanh,
     merge_heads,
+    rope_cos_sin,
     scaled_dot_product_attention,
     sinusoidal_positions,
     split_heads,
@@ -137,7 +138,8 @@ def test_rotary_matches_transformers_and_is_relative():
     torch.manual_seed(0)
     q, k = torch.randn(1, 2, 6, 8), torch.randn(1, 2, 6, 8)
     pos = torch.arange(6)
-    rq, rk = apply_rotary(q, k, pos)
+    cos, sin = rope_cos_sin(8, pos)
+    rq, rk = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
     inv_freq = 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8))
     angles = torch.cat([pos[:, None] * inv_freq] * 2, dim=-1)
     eq, ek = llama.apply_rotary_pos_emb(q, k, angles.cos()[None], angles.sin()[None])
@@ -146,8 +148,12 @@ def test_rotary_matches_transformers_and_is_relative():
     check_matches("rotary keys", rk, ek, terms=3, magnitude=5 * float(k.abs().max()))
     # the score between positions (m, n) depends only on m - n
     a, b = torch.randn(1, 1, 1, 8), torch.randn(1, 1, 1, 8)
-    s1 = (apply_rotary(a, b, torch.tensor([3]))[0] * apply_rotary(a, b, torch.tensor([1]))[1]).sum()
-    s2 = (apply_rotary(a, b, torch.tensor([10]))[0] * apply_rotary(a, b, torch.tensor([8]))[1]).sum()
+
+    def rotated(x, position):
+        return apply_rope(x, *rope_cos_sin(8, torch.tensor([position])))
+
+    s1 = (rotated(a, 3) * rotated(b, 1)).sum()
+    s2 = (rotated(a, 10) * rotated(b, 8)).sum()
     # Two rotations (angles up to 10 radians) and a dot product of 8: relative to Σ|a||b| times the angle.
     check_close("score at (3, 1) vs (10, 8)", abs(s1.item() - s2.item()),
                 roundoff_bound(3 + 8, magnitude=10 * float((a.abs() * b.abs()).sum())))
@@ -188,3 +194,25 @@ def test_attention_cost_rows():
     assert [r["T"] for r in rows] == [16, 32]
     assert rows[1]["score_bytes"] == 4 * rows[0]["score_bytes"] and rows[1]["flops"] == 4 * rows[0]["flops"]
     assert all(r["seconds"] > 0 for r in rows)
+
+
+def test_each_transformer_part_has_one_home():
+    from bigmodel_lib import sizing
+    from bigmodel_lib.finetuning import classify
+    from bigmodel_lib.models import attention, bert, fitting, gpt, llama, sentence_embeddings, text_classifier
+
+    for name in ("RMSNorm", "rope_cos_sin", "apply_rope", "KVCache"):
+        assert getattr(llama, name) is getattr(attention, name), name
+    assert llama.sample_next is gpt.sample_next
+    assert sentence_embeddings.mean_pool is bert.mean_pool is classify.mean_pool
+    assert fitting.count_parameters is text_classifier.count_parameters is sizing.count_parameters
+    for module, gone in [(llama, "causal_attention"), (llama, "rotate_half"), (attention, "apply_rotary"),
+                         (sentence_embeddings, "load_minilm"), (llama.Llama, "num_params"), (bert.Bert, "num_params")]:
+        assert not hasattr(module, gone), f"{gone} is back in {module.__name__}"
+    # one keyword switches the attention variant in every model
+    tiny_llama = llama.Llama(llama.LlamaConfig(vocab_size=10, n_layer=1, n_head=2, n_kv_head=1, n_embd=8, n_inner=8))
+    tiny_bert = bert.Bert(bert.BertConfig(vocab_size=10, max_position=8, n_layer=1, n_head=2, n_embd=8, n_inner=8))
+    tiny_gpt = gpt.GPT(gpt.GPTConfig(block_size=8, vocab_size=10, n_layer=1, n_head=2, n_embd=8))
+    for model in (tiny_llama, tiny_bert, tiny_gpt):
+        switched = [m.use_sdpa for m in attention.set_use_sdpa(model, False).modules() if hasattr(m, "use_sdpa")]
+        assert switched and not any(switched), type(model).__name__

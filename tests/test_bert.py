@@ -119,3 +119,20 @@ def test_classifier_trains_the_attention_projections(models):
     assert ours.layers[0].attn.query.weight.grad is not None
     assert isinstance(ours.layers[0].attn.value, torch.nn.Linear)
     ours.zero_grad(set_to_none=True)
+
+
+def test_fused_and_written_out_attention_agree_with_padding():
+    from bigmodel_lib.models.attention import set_use_sdpa
+    from bigmodel_lib.models.bert import Bert, BertConfig
+
+    torch.manual_seed(0)
+    model = Bert(BertConfig(vocab_size=50, max_position=16, n_layer=2, n_head=4, n_embd=32, n_inner=64)).eval()
+    ids, mask = torch.randint(1, 50, (2, 9)), torch.ones(2, 9, dtype=torch.long)
+    mask[1, 6:] = 0
+    with torch.no_grad():
+        fused = model(ids, mask)
+        written, probs = set_use_sdpa(model, False)(ids, mask, return_attentions=True)
+    real = mask.bool()
+    # 2 blocks of width 32 (heads of 8, MLP 64) over 9 positions
+    check_matches("fused vs written-out", fused[real], written[real], terms=transformer_roundings(2, 32, 64, 8, 9))
+    assert len(probs) == 2 and float(probs[0][1, :, :, 6:].abs().max()) == 0.0  # padding keys get no weight

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from bigmodel_lib.finetuning import classify as C
-from bigmodel_lib.finetuning.lora import LoRALinear, count_parameters
+from bigmodel_lib.finetuning.lora import LoRALinear, parameter_counts
 from bigmodel_lib.numerics import check_matches, transformer_roundings
 
 transformers = pytest.importorskip("transformers")
@@ -51,14 +51,14 @@ def test_strategies_train_what_they_say():
     enc = _tiny_encoder()
     head = 32 * 2 + 2
     model = C.configure(C.EncoderClassifier(enc, 2), "probe")
-    assert count_parameters(model)["trainable"] == head
+    assert parameter_counts(model)["trainable"] == head
     import copy
 
     model = C.configure(C.EncoderClassifier(copy.deepcopy(enc), 2), "last_n", last_n=1)
     layer = sum(p.numel() for p in enc.encoder.layer[-1].parameters())
-    assert count_parameters(model)["trainable"] == layer + head
+    assert parameter_counts(model)["trainable"] == layer + head
     model = C.configure(C.EncoderClassifier(copy.deepcopy(enc), 2), "lora", r=4)
-    assert count_parameters(model)["trainable"] == 3 * 2 * 4 * (32 + 32) + head
+    assert parameter_counts(model)["trainable"] == 3 * 2 * 4 * (32 + 32) + head
     assert sum(isinstance(m, LoRALinear) for m in model.modules()) == 6
     with pytest.raises(ValueError, match="strategy"):
         C.configure(C.EncoderClassifier(copy.deepcopy(enc), 2), "everything")
@@ -124,7 +124,7 @@ def test_our_bert_and_transformers_give_the_same_classifier_embeddings():
                       terms=transformer_roundings(6, 384, 1536, 32, 32) + 32)
     # LoRA by name works on ours too: query/value projections in every layer
     C.configure(b, "lora", r=8, alpha=16)
-    assert count_parameters(b)["trainable"] == 6 * 2 * 8 * (384 + 384) + 384 * 2 + 2
+    assert parameter_counts(b)["trainable"] == 6 * 2 * 8 * (384 + 384) + 384 * 2 + 2
 
 
 def _minilm_tokenizer():

@@ -26,7 +26,6 @@ from bigmodel_lib.course.editions import (
 # The chapters whose prose is still in one language, untagged. A chapter leaves this set when its
 # prose gets its lang-zh / lang-en pairs (test_monolingual_list_is_exact keeps the set exact).
 MONOLINGUAL = {
-    "05b_pretrained_transformers",
     "06_text_classifier",
     "07_training_a_gpt",
     "08_finetuning",

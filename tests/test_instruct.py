@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from bigmodel_lib.finetuning import instruct as I
-from bigmodel_lib.finetuning.lora import apply_lora, count_parameters, merge_lora
+from bigmodel_lib.finetuning.lora import apply_lora, merge_lora, parameter_counts
 from bigmodel_lib.numerics import check_matches, transformer_roundings
 
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
@@ -115,7 +115,7 @@ def test_our_lora_matches_peft_on_the_real_model(smollm2, reference):
     base, tok = smollm2
     ours = apply_lora(copy.deepcopy(base), TARGETS, r=8, alpha=16)
     theirs = I.peft_lora_model(copy.deepcopy(reference), TARGETS, r=8, alpha=16)
-    c_ours, c_theirs = count_parameters(ours), count_parameters(theirs)
+    c_ours, c_theirs = parameter_counts(ours), parameter_counts(theirs)
     assert c_ours["trainable"] == c_theirs["trainable"] == 30 * 8 * (2 * (576 + 576) + 2 * (576 + 192))
     assert c_ours["total"] == c_theirs["total"]
     answers = I.answer_token_ids(tok)

@@ -3,16 +3,10 @@
 import pytest
 import torch
 
-from bigmodel_lib.models.llama import (
-    KVCache,
-    RMSNorm,
-    apply_rope,
-    causal_attention,
-    causal_attention_reference,
-    repeat_kv,
-    rope_cos_sin,
-)
+from bigmodel_lib.models.attention import KVCache, RMSNorm, apply_rope, attention, rope_cos_sin, set_use_sdpa
+from bigmodel_lib.models.llama import Llama, LlamaConfig, repeat_kv
 from bigmodel_lib.numerics import check_matches, transformer_roundings
+from bigmodel_lib.sizing import count_parameters
 
 PROMPT = [{"role": "user", "content": "Name three colours of the rainbow."}]
 
@@ -30,7 +24,7 @@ def models():
 
 def test_parameter_count_matches(models):
     ours, ref, _, _ = models
-    assert ours.num_params() == sum(p.numel() for p in ref.parameters()) == 134_515_008
+    assert count_parameters(ours, trainable_only=False) == sum(p.numel() for p in ref.parameters()) == 134_515_008
     assert ours.lm_head.weight is ours.tok_emb.weight
 
 
@@ -64,12 +58,29 @@ def test_greedy_generation_matches_transformers(models):
 def test_causal_attention_with_a_cache_offset():
     g = torch.Generator().manual_seed(0)
     q, k, v = (torch.randn(2, 4, n, 8, generator=g) for n in (3, 7, 7))  # 3 new queries, 7 keys
+    fused, written = (attention(q, k, v, causal=True, use_sdpa=flag) for flag in (True, False))
     # One head: the score (8 terms), the softmax's sum and the weighted sum (7 keys each).
-    check_matches("attention with a cache offset", causal_attention(q, k, v), causal_attention_reference(q, k, v),
-                  terms=8 + 2 * 7)
+    check_matches("attention with a cache offset", fused, written, terms=8 + 2 * 7)
+    # query 0 sits at position 4 of 7: keys 5 and 6 must not change it
+    k2, v2 = k.clone(), v.clone()
+    k2[:, :, 5:], v2[:, :, 5:] = 0.0, 100.0
+    assert torch.equal(attention(q, k2, v2, causal=True, use_sdpa=False)[:, :, 0], written[:, :, 0])
     one = q[:, :, -1:]
-    check_matches("attention of one new query", causal_attention(one, k, v), causal_attention_reference(one, k, v),
-                  terms=8 + 2 * 7)
+    check_matches("attention of one new query", attention(one, k, v, causal=True),
+                  attention(one, k, v, causal=True, use_sdpa=False), terms=8 + 2 * 7)
+
+
+def test_cached_generation_equals_full_forward_in_both_attention_variants():
+    torch.manual_seed(0)
+    model = Llama(LlamaConfig(vocab_size=40, n_layer=2, n_head=4, n_kv_head=2, n_embd=32, n_inner=48,
+                              max_seq_len=32)).eval()
+    prompt = torch.randint(0, 40, (2, 5))
+    for use_sdpa in (True, False):
+        out = set_use_sdpa(model, use_sdpa).generate(prompt, max_new_tokens=6)
+        with torch.no_grad():
+            logits, _ = model(out[:, :-1])
+        assert torch.equal(logits[:, 4:].argmax(-1), out[:, 5:])
+    assert all(not block.attn.use_sdpa for block in model.layers)
 
 
 def test_generate_rejects_prompts_and_settings_it_cannot_use():
@@ -114,7 +125,7 @@ def test_building_blocks_match_transformers():
 def test_kv_cache_grows_per_token():
     cache = KVCache(n_layer=1)
     for _ in range(3):
-        cache.update(0, torch.zeros(1, 3, 1, 64), torch.zeros(1, 3, 1, 64))
+        cache.layers[0].append(torch.zeros(1, 3, 1, 64), torch.zeros(1, 3, 1, 64))
     assert cache.length == 3 and cache.nbytes() == 2 * 3 * 3 * 64 * 4
 
 

@@ -11,10 +11,10 @@ from torch import nn
 from bigmodel_lib.finetuning.lora import (
     LoRALinear,
     apply_lora,
-    count_parameters,
     lora_layers,
     lora_state_dict,
     merge_lora,
+    parameter_counts,
     unmerge_lora,
 )
 from bigmodel_lib.numerics import check_matches, transformer_roundings
@@ -72,7 +72,7 @@ def test_gradients_only_on_adapters():
             assert p.requires_grad and p.grad is not None and p.grad.abs().sum() > 0, name
         else:
             assert not p.requires_grad and p.grad is None, name
-    counts = count_parameters(model)
+    counts = parameter_counts(model)
     assert counts["trainable"] == 2 * (6 + 8) + 2 * (8 + 3)
     assert counts["total"] == sum(p.numel() for p in _mlp().parameters()) + counts["trainable"]
     assert set(lora_state_dict(model)) == {"0.lora_A", "0.lora_B", "2.lora_A", "2.lora_B"}
@@ -111,7 +111,7 @@ def test_matches_peft_on_real_minilm(minilm):
 
     # Same trainable-parameter count (6 layers × 2 projections × r·(384 + 384)).
     peft_trainable, peft_total = theirs.get_nb_trainable_parameters()
-    counts = count_parameters(ours)
+    counts = parameter_counts(ours)
     assert counts["trainable"] == peft_trainable == 6 * 2 * r * (384 + 384)
     assert counts["total"] == peft_total
 

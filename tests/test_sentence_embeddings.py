@@ -7,7 +7,7 @@ from bigmodel_lib.data import load_sentiment_sentences, minilm_dir
 from bigmodel_lib.data.sampling import balanced_sample
 from bigmodel_lib.exercises import ExerciseFailed
 from bigmodel_lib.exercises import ch02 as ex
-from bigmodel_lib.models.sentence_embeddings import encode_sentences, load_minilm
+from bigmodel_lib.models.sentence_embeddings import encode_sentences, load_minilm_reference
 from bigmodel_lib.numerics import check_matches, transformer_roundings
 
 
@@ -50,8 +50,8 @@ def test_unnormalised_option_and_errors(sentences):
 
 
 def test_model_loaded_once_per_process():
-    assert load_minilm("cpu") is load_minilm("cpu")
-    tokenizer, model = load_minilm("cpu")
+    assert load_minilm_reference("cpu") is load_minilm_reference("cpu")
+    model, tokenizer = load_minilm_reference("cpu")
     assert model.config.hidden_size == 384 and model.config.num_hidden_layers == 6
 
 

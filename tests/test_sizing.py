@@ -29,14 +29,14 @@ def test_bert_large_paper_figure_is_rounded_up():
 @pytest.mark.parametrize("name", list(sizing.MODELS))
 def test_counts_equal_transformers_models(name):
     arch = sizing.MODELS[name]
-    assert sizing.parameter_count(arch) == sizing.module_parameter_count(sizing.transformers_model(arch))
+    assert sizing.parameter_count(arch) == sizing.count_parameters(sizing.transformers_model(arch), trainable_only=False)
 
 
 def test_untied_and_biasless_variants_match_transformers():
     llama = sizing.LlamaArch(n_layer=2, n_head=4, n_kv_head=2, d_model=64, d_ff=160, vocab_size=100, tied=False)
-    assert sizing.parameter_count(llama) == sizing.module_parameter_count(sizing.transformers_model(llama))
+    assert sizing.parameter_count(llama) == sizing.count_parameters(sizing.transformers_model(llama), trainable_only=False)
     gpt = sizing.GPTArch(n_layer=2, n_head=2, n_embd=32, vocab_size=50, block_size=16, tied=False)
-    assert sizing.parameter_count(gpt) == sizing.module_parameter_count(sizing.transformers_model(gpt))
+    assert sizing.parameter_count(gpt) == sizing.count_parameters(sizing.transformers_model(gpt), trainable_only=False)
     assert sizing.parameter_count(gpt) - sizing.parameter_count(sizing.GPTArch(2, 2, 32, 50, 16)) == 50 * 32
     nobias = sizing.GPTArch(n_layer=2, n_head=2, n_embd=32, vocab_size=50, block_size=16, bias=False)
     # per block: 4 Linear biases (3d + d + 4d + d) and 2 LayerNorm biases (2d); plus ln_f's bias

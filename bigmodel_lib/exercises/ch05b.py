@@ -11,7 +11,7 @@ from . import expect, passed
 
 def check_rms_norm(rms_norm: Callable) -> str:
     """`rms_norm(x, weight, eps)` must equal the library's RMSNorm on any shape (..., C)."""
-    from ..models.llama import RMSNorm
+    from ..models.attention import RMSNorm
 
     g = torch.Generator().manual_seed(5)
     for shape in [(7,), (2, 3, 16), (4, 576)]:
@@ -32,7 +32,8 @@ def check_rms_norm(rms_norm: Callable) -> str:
 
 def check_kv_cache_bytes(kv_cache_bytes: Callable) -> str:
     """`kv_cache_bytes(config, context, bytes_per_value)` must equal what a real KVCache holds."""
-    from ..models.llama import KVCache, Llama, LlamaConfig
+    from ..models.attention import KVCache
+    from ..models.llama import Llama, LlamaConfig
 
     tiny = LlamaConfig(vocab_size=50, n_layer=3, n_head=4, n_kv_head=2, n_embd=32, n_inner=48, max_seq_len=64)
     model = Llama(tiny).eval()
@@ -56,6 +57,7 @@ def check_kv_cache_bytes(kv_cache_bytes: Callable) -> str:
 def check_llama_params(llama_params: Callable) -> str:
     """`llama_params(config)` must equal the number of distinct parameters of `Llama(config)`."""
     from ..models.llama import Llama, LlamaConfig
+    from ..sizing import count_parameters
 
     configs = [
         LlamaConfig(),  # SmolLM2-135M
@@ -64,7 +66,7 @@ def check_llama_params(llama_params: Callable) -> str:
     ]
     for config in configs:
         with torch.device("meta"):
-            want = Llama(config).num_params()
+            want = count_parameters(Llama(config), trainable_only=False)
         got = llama_params(config)
         hint = "per block: q and o are C x C, k and v are C x (n_kv_head * head_dim), three C x n_inner MLP matrices, two norms of C; "
         hint += "plus the embedding, the final norm, and a separate head only when tie_embeddings is False."

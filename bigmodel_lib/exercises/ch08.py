@@ -42,13 +42,13 @@ def check_lora_forward(lora_forward: Callable) -> str:
 
 def check_lora_param_count(lora_params: Callable) -> str:
     """`lora_params(d_in, d_out, r, n_layers, n_targets)` = adapter parameters added."""
-    from ..finetuning.lora import apply_lora, count_parameters
+    from ..finetuning.lora import apply_lora, parameter_counts
 
     for d_in, d_out, r, n_layers, n_targets in [(384, 384, 8, 6, 2), (768, 768, 4, 12, 4), (64, 32, 2, 3, 1)]:
         blocks = nn.ModuleList(nn.ModuleDict({f"t{i}": nn.Linear(d_in, d_out) for i in range(n_targets)})
                                for _ in range(n_layers))
         apply_lora(blocks, target_modules=[f"t{i}" for i in range(n_targets)], r=r)
-        want = count_parameters(blocks)["trainable"]
+        want = parameter_counts(blocks)["trainable"]
         got = lora_params(d_in, d_out, r, n_layers, n_targets)
         expect(got == want, "each adapted layer adds A (r × d_in) and B (d_out × r); count every layer and target")
     return passed("LoRA parameter count")

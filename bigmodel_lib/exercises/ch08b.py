@@ -34,7 +34,7 @@ def check_answer_labels(answer_labels: Callable) -> str:
 
 def check_llama_lora_params(lora_params: Callable) -> str:
     """`lora_params(config, r, targets)` = the adapter parameters apply_lora adds to a Llama."""
-    from ..finetuning.lora import apply_lora, count_parameters
+    from ..finetuning.lora import apply_lora, parameter_counts
     from ..models.llama import Llama, LlamaConfig
 
     tiny = LlamaConfig(vocab_size=64, n_layer=3, n_head=4, n_kv_head=2, n_embd=32, n_inner=40, max_seq_len=32)
@@ -42,7 +42,7 @@ def check_llama_lora_params(lora_params: Callable) -> str:
              (3, ["gate_proj", "up_proj", "down_proj"])]
     for r, targets in cases:
         model = apply_lora(Llama(tiny), targets, r=r)
-        want = count_parameters(model)["trainable"]
+        want = parameter_counts(model)["trainable"]
         got = lora_params(tiny, r, targets)
         expect(got == want, f"r={r}, targets={targets}: each adapted nn.Linear (in → out) adds r·(in + out); "
                             "k_proj and v_proj output n_kv_head·head_dim (grouped-query attention), the MLP "

@@ -27,7 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .lora import apply_lora, count_parameters, merge_lora
+from ..models.bert import mean_pool
+from .lora import apply_lora, merge_lora, parameter_counts
 
 # --- data ---------------------------------------------------------------------------------
 
@@ -166,12 +167,6 @@ def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool, seed:
 
 
 # --- the model ------------------------------------------------------------------------------
-
-
-def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Average of `hidden` over the positions where `mask` is 1 (padding ignored)."""
-    m = mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
-    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)  # (B, C)
 
 
 class EncoderClassifier(nn.Module):
@@ -373,7 +368,7 @@ def train_classifier(model: EncoderClassifier, ids: Sequence[Sequence[int]], lab
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("Nothing to train: every parameter is frozen. Call configure() first.")
-    counts = count_parameters(model)
+    counts = parameter_counts(model)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     lengths = [len(s) for s in ids]
     if steps is not None:
@@ -628,7 +623,7 @@ def run_strategy(strategy: str, encoder: nn.Module, tokens: dict[str, list], lab
             feats = embed_texts(model, tokens["train"], device=device, progress=progress)
             fit_probe(model, feats, labels["train"])
             seconds = time.perf_counter() - start
-        counts = count_parameters(model)
+        counts = parameter_counts(model)
         trainable = model.head.weight.numel() + model.head.bias.numel()
         state = 4 * (counts["total"] + 3 * trainable) / 2**20
         result = StrategyResult(strategy, model, seconds, trainable, counts["total"], state, mem.peak_mib,

@@ -171,16 +171,7 @@ def _hf_parts(model: nn.Module) -> tuple[nn.Module, nn.Module]:
 def final_hidden(model: nn.Module, ids: torch.Tensor, cache=None) -> torch.Tensor:
     """Normalised last-layer hidden states (B, T, C), without the (V-wide) output head."""
     if _is_ours(model):
-        from ..models.llama import rope_cos_sin
-
-        start = cache.length if cache is not None else 0
-        positions = torch.arange(start, start + ids.shape[1], device=ids.device)
-        cos, sin = rope_cos_sin(model.config.head_dim, positions, model.config.rope_theta)
-        x = model.tok_emb(ids)  # (B, T, C)
-        cos, sin = cos.to(x.dtype), sin.to(x.dtype)
-        for i, block in enumerate(model.layers):
-            x = block(x, cos, sin, cache, i)
-        return model.norm(x)
+        return model.hidden_states(ids, cache)
     if cache is not None:
         raise ValueError("A shared-prefix cache is only implemented for our Llama.")
     body, _ = _hf_parts(model)
@@ -199,7 +190,7 @@ def answer_logits(model: nn.Module, prompts: Sequence[Sequence[int]], answer_ids
 
     With `prefix` (our Llama only), the shared prefix runs once into a KV cache that every
     prompt continues; prompts are then the suffixes. Prompts are batched by length."""
-    from ..models.llama import KVCache
+    from ..models.attention import KVCache
 
     model.eval()
     device = next(model.parameters()).device
@@ -222,8 +213,8 @@ def answer_logits(model: nn.Module, prompts: Sequence[Sequence[int]], answer_ids
         cache = None
         if prefix_cache is not None:
             cache = KVCache(model.config.n_layer)
-            cache.keys = [k.expand(len(idx), -1, -1, -1) for k in prefix_cache.keys]
-            cache.values = [v.expand(len(idx), -1, -1, -1) for v in prefix_cache.values]
+            for layer, prefix_layer in zip(cache.layers, prefix_cache.layers, strict=True):
+                layer.k, layer.v = (t.expand(len(idx), -1, -1, -1) for t in (prefix_layer.k, prefix_layer.v))
         hidden = final_hidden(model, ids, cache)  # (B, T, C)
         last = torch.tensor([len(s) - 1 for s in seqs], device=device)
         h = hidden[torch.arange(len(idx), device=device), last].float()  # (B, C)

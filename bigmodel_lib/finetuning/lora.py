@@ -10,7 +10,7 @@ For inference the update can be folded into W (`merge`) and taken out again (`un
 
     model = apply_lora(model, target_modules=["query", "value"], r=8, alpha=16)
     mark_only_lora_trainable(model)            # apply_lora already does this by default
-    count_parameters(model)                    # {'trainable': ..., 'total': ..., ...}
+    parameter_counts(model)                    # {'trainable': ..., 'total': ..., ...}
 """
 
 from __future__ import annotations
@@ -146,15 +146,9 @@ def lora_state_dict(model: nn.Module, extra_modules: Iterable[str] = ()) -> dict
             or any(name.startswith(k + ".") or f".{k}." in f".{name}" for k in extra)}
 
 
-def count_parameters(model: nn.Module) -> dict[str, float]:
-    """Trainable and total parameter counts (shared tensors counted once) and the trainable %."""
-    seen: set[int] = set()
-    trainable = total = 0
-    for p in model.parameters():
-        if id(p) in seen:
-            continue
-        seen.add(id(p))
-        total += p.numel()
-        if p.requires_grad:
-            trainable += p.numel()
+def parameter_counts(model: nn.Module) -> dict[str, float]:
+    """Trainable and total parameter counts (`sizing.count_parameters`) and the trainable %."""
+    from ..sizing import count_parameters
+
+    trainable, total = count_parameters(model), count_parameters(model, trainable_only=False)
     return {"trainable": trainable, "total": total, "percent": 100.0 * trainable / max(total, 1)}

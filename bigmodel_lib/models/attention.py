@@ -78,6 +78,36 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).contiguous().view(b, t, h * d)
 
 
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, mask: torch.Tensor | None = None,
+              causal: bool = False, use_sdpa: bool = True, dropout_p: float = 0.0) -> torch.Tensor:
+    """Attention of q (B, H, T, D) over k, v (B, H, S, D) -> (B, H, T, D), in one of two variants.
+
+    `use_sdpa=True`: PyTorch's fused kernel; False: our written-out `scaled_dot_product_attention`
+    (the same numbers up to rounding, and visible to FLOP counters). `causal` aligns the mask
+    bottom-right, so the T queries are the last T of S positions (S > T behind a KV cache);
+    `mask` is boolean (True = keep) or additive, broadcastable to (B, H, T, S).
+    """
+    t_query, t_key = q.size(-2), k.size(-2)
+    causal = causal and t_query > 1  # one newest query may see every key
+    if not use_sdpa:
+        return scaled_dot_product_attention(q, k, v, mask=mask, is_causal=causal, dropout_p=dropout_p)
+    if causal and (t_key != t_query or mask is not None):  # the kernel's is_causal aligns top-left
+        keep = causal_mask(t_query, t_key, device=q.device)
+        if mask is not None:
+            keep = keep & mask if mask.dtype == torch.bool else torch.where(keep, mask, float("-inf"))
+        mask, causal = keep, False
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=causal)
+
+
+def set_use_sdpa(model: nn.Module, use_sdpa: bool) -> nn.Module:
+    """Switch every attention layer of `model` (GPT, BERT or Llama) to the fused kernel or to the
+    written-out attention; returns `model`."""
+    for module in model.modules():
+        if hasattr(module, "use_sdpa"):
+            module.use_sdpa = use_sdpa
+    return model
+
+
 class MultiHeadSelfAttention(nn.Module):
     """Multi-head self-attention with GPT-2's parameter names.
 
@@ -185,13 +215,17 @@ def sinusoidal_positions(n_positions: int, dim: int, base: float = 10000.0) -> t
     return pe
 
 
-def rotary_cos_sin(positions: torch.Tensor, head_dim: int, base: float = 10000.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos and sin tables (T, D) for rotary embeddings (the 'rotate half' layout of Llama)."""
+def rope_cos_sin(head_dim: int, positions: torch.Tensor, theta: float = 10000.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotation angles for positions (T,): cos and sin of shape (T, D).
+
+    Pair i of a head (channels i and i + D/2, Llama's 'rotate half' layout) turns by the angle
+    position · theta^(-2i/D).
+    """
     if head_dim % 2:
         raise ValueError(f"rotary embeddings need an even head width, got {head_dim}")
-    inv_freq = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=positions.device) / head_dim))
+    inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=positions.device) / head_dim)
     angles = positions.float()[:, None] * inv_freq[None, :]  # (T, D/2)
-    angles = torch.cat([angles, angles], dim=-1)  # (T, D)
+    angles = torch.cat([angles, angles], dim=-1)  # (T, D): same angle for i and i + D/2
     return angles.cos(), angles.sin()
 
 
@@ -201,17 +235,13 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([-x2, x1], dim=-1)
 
 
-def apply_rotary(
-    q: torch.Tensor, k: torch.Tensor, positions: torch.Tensor, base: float = 10000.0
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rotate q and k (B, H, T, D) by angles proportional to their positions (T,).
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate queries or keys x (B, heads, T, D) by their positions' angles (cos, sin: (T, D)).
 
-    Each pair of dimensions (i, i + D/2) turns by position · base^(-2i/D), so q·k depends only
-    on the offset between the two positions: relative position, with no parameters.
+    The dot product of a query rotated for position m and a key rotated for position n depends
+    only on m - n: attention sees relative positions, with no parameters.
     """
-    cos, sin = rotary_cos_sin(positions, q.size(-1), base)  # (T, D)
-    cos, sin = cos.to(q.dtype), sin.to(q.dtype)
-    return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+    return (x * cos + rotate_half(x) * sin).to(x.dtype)
 
 
 # ---------------------------------------------------------------- norms and activations
@@ -234,15 +264,21 @@ class LayerNorm(nn.Module):
 
 
 class RMSNorm(nn.Module):
-    """RMSNorm (Llama): x / √(mean(x²) + eps) · weight; no centring, no bias."""
+    """RMSNorm (Llama): x / √(mean(x²) + eps) · weight; no centring, no bias.
 
-    def __init__(self, ndim: int, eps: float = 1e-6) -> None:
+    The statistics are taken in float32 even when the model runs in half precision. `eps` has no
+    default: models differ (Llama checkpoints store theirs in the config).
+    """
+
+    def __init__(self, ndim: int, eps: float) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(ndim))
         self.eps = eps
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + self.eps) * self.weight
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (..., C) -> (..., C)
+        x32 = x.float()
+        x32 = x32 * torch.rsqrt(x32.pow(2).mean(dim=-1, keepdim=True) + self.eps)
+        return self.weight * x32.to(x.dtype)
 
 
 def gelu_exact(x: torch.Tensor) -> torch.Tensor:

@@ -16,7 +16,6 @@ Notation: B batch, T tokens, C = n_embd, H heads, D = C // H head size.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .attention import attention, merge_heads, scaled_dot_product_attention, split_heads
 from .weight_names import load_exactly, rename_by_rules
 
 
@@ -77,25 +77,22 @@ class BertSelfAttention(nn.Module):
         self.key = nn.Linear(config.n_embd, config.n_embd)
         self.value = nn.Linear(config.n_embd, config.n_embd)
         self.out = nn.Linear(config.n_embd, config.n_embd)
-        self.attn_dropout = nn.Dropout(config.dropout)
+        self.dropout = config.dropout
+        self.use_sdpa = True  # PyTorch's fused kernel; False: the written-out attention
 
-    def forward(self, x: torch.Tensor, key_bias: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, key_bias: torch.Tensor | None = None, return_weights: bool = False):
         """x: (B, T, C); key_bias: (B, 1, 1, T) with 0 for real tokens, -inf-ish for padding.
-        Returns the output (B, T, C) and the attention probabilities (B, H, T, T)."""
-        B, T, C = x.shape
-        D = C // self.n_head
-
-        def heads(t: torch.Tensor) -> torch.Tensor:  # (B, T, C) -> (B, H, T, D)
-            return t.view(B, T, self.n_head, D).transpose(1, 2)
-
-        q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
-        scores = (q @ k.transpose(-2, -1)) / math.sqrt(D)  # (B, H, T, T)
-        if key_bias is not None:
-            scores = scores + key_bias
-        probs = scores.softmax(dim=-1)  # (B, H, T, T), rows sum to 1
-        y = self.attn_dropout(probs) @ v  # (B, H, T, D)
-        y = y.transpose(1, 2).reshape(B, T, C)  # (B, T, C): heads side by side
-        return self.out(y), probs
+        Returns the output (B, T, C), and the attention probabilities (B, H, T, T) when
+        `return_weights` (which runs the written-out attention)."""
+        q, k, v = (split_heads(f(x), self.n_head) for f in (self.query, self.key, self.value))  # (B, H, T, D)
+        p = self.dropout if self.training else 0.0
+        probs = None
+        if return_weights:
+            y, probs = scaled_dot_product_attention(q, k, v, mask=key_bias, dropout_p=p, return_weights=True)
+        else:
+            y = attention(q, k, v, mask=key_bias, use_sdpa=self.use_sdpa, dropout_p=p)  # (B, H, T, D)
+        y = self.out(merge_heads(y))  # (B, T, C): heads side by side, then mixed
+        return (y, probs) if return_weights else y
 
 
 class BertMLP(nn.Module):
@@ -119,11 +116,12 @@ class BertLayer(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, key_bias: torch.Tensor | None = None):
-        a, probs = self.attn(x, key_bias)
-        x = self.ln_1(x + self.dropout(a))  # (B, T, C)
+    def forward(self, x: torch.Tensor, key_bias: torch.Tensor | None = None, return_weights: bool = False):
+        a = self.attn(x, key_bias, return_weights)
+        a, probs = a if return_weights else (a, None)
+        x = self.ln_1(x + self.dropout(a))  # (B, T, C): normalise after the residual sum
         x = self.ln_2(x + self.dropout(self.mlp(x)))  # (B, T, C)
-        return x, probs
+        return (x, probs) if return_weights else x
 
 
 class Bert(nn.Module):
@@ -175,8 +173,11 @@ class Bert(nn.Module):
             key_bias = key_bias.masked_fill(blocked, torch.finfo(x.dtype).min)
         attentions = []
         for layer in self.layers:
-            x, probs = layer(x, key_bias)
-            attentions.append(probs)
+            if return_attentions:
+                x, probs = layer(x, key_bias, return_weights=True)
+                attentions.append(probs)
+            else:
+                x = layer(x, key_bias)
         return (x, attentions) if return_attentions else x
 
     def encode(self, idx: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -185,14 +186,13 @@ class Bert(nn.Module):
             attention_mask = torch.ones_like(idx)
         return mean_pool(self(idx, attention_mask), attention_mask)
 
-    def num_params(self, include_pooler: bool = True) -> int:
-        n = sum(p.numel() for p in self.parameters())
-        return n if include_pooler else n - sum(p.numel() for p in self.pooler.parameters())
-
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Average the hidden states (B, T, C) over real tokens (mask (B, T)) -> (B, C).
-    This is sentence-transformers' pooling for all-MiniLM-L6-v2."""
+    """Average the hidden states (B, T, C) over the real tokens (mask (B, T), 1 = real) -> (B, C).
+
+    Padding positions have mask 0 and drop out of both the sum and the count; this is
+    sentence-transformers' pooling for all-MiniLM-L6-v2.
+    """
     m = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
     return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1e-9)
 

@@ -12,9 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+from ..sizing import count_parameters  # noqa: F401  (its one home is sizing; the chapters import it from here too)
 
 
 @torch.no_grad()

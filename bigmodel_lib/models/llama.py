@@ -1,6 +1,7 @@
 """A Llama-style decoder written from scratch, loading the real SmolLM2-135M-Instruct weights.
 
-What changes from GPT-2, one module each:
+Assembled from chapter 05's parts (`attention.py`: RMSNorm, RoPE, attention, the KV cache;
+`gpt.py`: sampling). What changes from GPT-2:
 - `RMSNorm` instead of LayerNorm (no mean subtraction, no bias);
 - rotary position embeddings (`rope_cos_sin`, `apply_rope`) instead of a learned position table;
 - `SwiGLUMLP`: a gated MLP, silu(gate(x)) * up(x), instead of GELU(fc(x));
@@ -17,15 +18,17 @@ K = n_kv_head key/value heads, D head size.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .gpt import check_generation
+from .attention import KVCache, LayerKVCache, RMSNorm, apply_rope, attention, rope_cos_sin
+from .gpt import check_generation, sample_next
 from .weight_names import load_exactly, rename_by_rules
+
+__all__ = ["KVCache", "Llama", "LlamaConfig", "RMSNorm", "apply_rope", "rope_cos_sin"]
 
 
 @dataclass(frozen=True)
@@ -75,88 +78,9 @@ class LlamaConfig:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-class RMSNorm(nn.Module):
-    """x / sqrt(mean(x^2) + eps) * weight: LayerNorm without centring and without a bias."""
-
-    def __init__(self, dim: int, eps: float = 1e-5):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (..., C) -> (..., C)
-        x32 = x.float()  # normalise in fp32 even when the model runs in half precision
-        x32 = x32 * torch.rsqrt(x32.pow(2).mean(dim=-1, keepdim=True) + self.eps)
-        return self.weight * x32.to(x.dtype)
-
-
-def rope_cos_sin(head_dim: int, positions: torch.Tensor, theta: float = 10000.0):
-    """Rotation angles for positions (T,): cos and sin of shape (T, D).
-    Pair i of a head (channels i and i + D/2) turns by angle pos * theta^(-2i/D)."""
-    inv_freq = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=positions.device) / head_dim)
-    angles = positions.float()[:, None] * inv_freq[None, :]  # (T, D/2)
-    angles = torch.cat([angles, angles], dim=-1)  # (T, D): same angle for i and i + D/2
-    return angles.cos(), angles.sin()
-
-
-def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    """(x1, x2) -> (-x2, x1) on the two halves of the last dimension."""
-    x1, x2 = x.chunk(2, dim=-1)
-    return torch.cat([-x2, x1], dim=-1)
-
-
-def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate queries or keys x (B, heads, T, D) by their positions' angles (cos, sin: (T, D))."""
-    return (x * cos + rotate_half(x) * sin).to(x.dtype)
-
-
 def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
     """(B, K, S, D) -> (B, K * n_rep, S, D): query head h reads key/value head h // n_rep."""
     return x if n_rep == 1 else x.repeat_interleave(n_rep, dim=1)
-
-
-def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """softmax(q k^T / sqrt(D) + causal mask) v for q (B, H, T, D), k and v (B, H, S, D), where
-    the T queries are the last T of the S positions. Uses PyTorch's fused kernel; it equals
-    the written-out version (`causal_attention_reference`) up to float rounding."""
-    T, S = q.shape[2], k.shape[2]
-    if T == S:
-        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
-    if T == 1:
-        return F.scaled_dot_product_attention(q, k, v)  # the newest token may read every key
-    causal = torch.ones(T, S, dtype=torch.bool, device=q.device).tril(diagonal=S - T)
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=causal)
-
-
-def causal_attention_reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """The same computation written out, for reading and for tests."""
-    T, S, D = q.shape[2], k.shape[2], q.shape[3]
-    scores = (q @ k.transpose(-2, -1)) / math.sqrt(D)  # (B, H, T, S)
-    # New token t sits at position S - T + t and may read keys 0 .. S - T + t.
-    causal = torch.ones(T, S, dtype=torch.bool, device=q.device).tril(diagonal=S - T)
-    return scores.masked_fill(~causal, float("-inf")).softmax(dim=-1) @ v  # (B, H, T, D)
-
-
-class KVCache:
-    """Keys and values of the tokens seen so far, per layer: (B, K, S, D) each."""
-
-    def __init__(self, n_layer: int):
-        self.keys: list[torch.Tensor | None] = [None] * n_layer
-        self.values: list[torch.Tensor | None] = [None] * n_layer
-
-    @property
-    def length(self) -> int:
-        return 0 if self.keys[0] is None else self.keys[0].shape[2]
-
-    def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Append this step's k, v (B, K, T, D); return all of them (B, K, S, D)."""
-        if self.keys[layer] is not None:
-            k = torch.cat([self.keys[layer], k], dim=2)
-            v = torch.cat([self.values[layer], v], dim=2)
-        self.keys[layer], self.values[layer] = k, v
-        return k, v
-
-    def nbytes(self) -> int:
-        return sum(t.numel() * t.element_size() for t in self.keys + self.values if t is not None)
 
 
 class LlamaAttention(nn.Module):
@@ -171,9 +95,9 @@ class LlamaAttention(nn.Module):
         self.k_proj = nn.Linear(config.n_embd, config.n_kv_head * self.head_dim, bias=False)
         self.v_proj = nn.Linear(config.n_embd, config.n_kv_head * self.head_dim, bias=False)
         self.o_proj = nn.Linear(config.n_head * self.head_dim, config.n_embd, bias=False)
-        self.fused = True  # PyTorch's fused kernel; False: the written-out reference
+        self.use_sdpa = True  # PyTorch's fused kernel; False: the written-out attention
 
-    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+    def forward(self, x, cos, sin, cache: LayerKVCache | None = None) -> torch.Tensor:
         B, T, _ = x.shape
         D = self.head_dim
         q = self.q_proj(x).view(B, T, self.n_head, D).transpose(1, 2)  # (B, H, T, D)
@@ -181,10 +105,9 @@ class LlamaAttention(nn.Module):
         v = self.v_proj(x).view(B, T, self.n_kv_head, D).transpose(1, 2)  # (B, K, T, D)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)  # positions enter here only
         if cache is not None:
-            k, v = cache.update(layer, k, v)  # (B, K, S, D)
+            k, v = cache.append(k, v)  # (B, K, S, D)
         n_rep = self.n_head // self.n_kv_head
-        attend = causal_attention if self.fused else causal_attention_reference
-        y = attend(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep))  # (B, H, T, D)
+        y = attention(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep), causal=True, use_sdpa=self.use_sdpa)
         return self.o_proj(y.transpose(1, 2).reshape(B, T, self.n_head * D))  # (B, T, C)
 
 
@@ -211,8 +134,8 @@ class LlamaBlock(nn.Module):
         self.mlp_norm = RMSNorm(config.n_embd, config.norm_eps)
         self.mlp = SwiGLUMLP(config)
 
-    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
-        x = x + self.attn(self.attn_norm(x), cos, sin, cache, layer)  # (B, T, C)
+    def forward(self, x, cos, sin, cache: LayerKVCache | None = None) -> torch.Tensor:
+        x = x + self.attn(self.attn_norm(x), cos, sin, cache)  # (B, T, C)
         return x + self.mlp(self.mlp_norm(x))  # (B, T, C)
 
 
@@ -233,6 +156,20 @@ class Llama(nn.Module):
         if isinstance(module, (nn.Linear, nn.Embedding)):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
+    def hidden_states(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """Final-normed hidden states (B, T, C) of new tokens idx (B, T), continuing `cache` if given."""
+        T = idx.shape[1]
+        start = cache.length if cache is not None else 0
+        if start + T > self.config.max_seq_len:
+            raise ValueError(f"{start + T} tokens exceed max_seq_len={self.config.max_seq_len}.")
+        positions = torch.arange(start, start + T, device=idx.device)  # (T,)
+        cos, sin = rope_cos_sin(self.config.head_dim, positions, self.config.rope_theta)  # (T, D)
+        x = self.tok_emb(idx)  # (B, T, C)
+        cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+        for i, block in enumerate(self.layers):
+            x = block(x, cos, sin, None if cache is None else cache.layers[i])
+        return self.norm(x)
+
     def forward(
         self,
         idx: torch.Tensor,
@@ -242,32 +179,11 @@ class Llama(nn.Module):
     ):
         """idx: (B, T) new token ids (continuing `cache` if given). Returns logits (B, T, V)
         and, with targets (B, T), the mean cross-entropy over targets != ignore_index."""
-        B, T = idx.shape
-        start = cache.length if cache is not None else 0
-        if start + T > self.config.max_seq_len:
-            raise ValueError(f"{start + T} tokens exceed max_seq_len={self.config.max_seq_len}.")
-        positions = torch.arange(start, start + T, device=idx.device)  # (T,)
-        cos, sin = rope_cos_sin(self.config.head_dim, positions, self.config.rope_theta)  # (T, D)
-        x = self.tok_emb(idx)  # (B, T, C)
-        cos, sin = cos.to(x.dtype), sin.to(x.dtype)
-        for i, block in enumerate(self.layers):
-            x = block(x, cos, sin, cache, i)
-        logits = self.lm_head(self.norm(x))  # (B, T, V)
+        logits = self.lm_head(self.hidden_states(idx, cache))  # (B, T, V)
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=ignore_index)
         return logits, loss
-
-    def set_fused_attention(self, fused: bool) -> Llama:
-        """Use PyTorch's fused attention kernel (default) or the written-out reference, which
-        e.g. FLOP counters can see into."""
-        for block in self.layers:
-            block.attn.fused = fused
-        return self
-
-    def num_params(self) -> int:
-        """Distinct parameters (the tied embedding counted once)."""
-        return sum(p.numel() for p in self.parameters())
 
     @torch.no_grad()
     def generate(
@@ -276,11 +192,13 @@ class Llama(nn.Module):
         max_new_tokens: int,
         temperature: float = 0.0,
         top_k: int | None = None,
+        top_p: float | None = None,
         eos_token_id: int | None = None,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Continue idx (B, T) by up to max_new_tokens, feeding one token per step through a
-        KV cache. temperature 0 = greedy. Stops early once every row has produced eos.
+        KV cache; each token is picked by `sample_next` (temperature 0 = greedy). Stops early
+        once every row has produced eos.
 
         A 1-D prompt (pass idx[None]), an empty one or `top_k < 1` is a ValueError."""
         check_generation(idx, max_new_tokens, top_k)
@@ -288,15 +206,7 @@ class Llama(nn.Module):
         logits, _ = self(idx, cache=cache)  # prefill: the whole prompt at once
         out, done = idx, torch.zeros(idx.shape[0], dtype=torch.bool, device=idx.device)
         for _ in range(max_new_tokens):
-            next_logits = logits[:, -1, :].float()  # (B, V)
-            if temperature == 0.0:
-                nxt = next_logits.argmax(dim=-1, keepdim=True)  # (B, 1)
-            else:
-                next_logits = next_logits / temperature
-                if top_k is not None:
-                    kth = torch.topk(next_logits, min(top_k, next_logits.shape[-1])).values[:, -1:]
-                    next_logits = next_logits.masked_fill(next_logits < kth, float("-inf"))
-                nxt = torch.multinomial(next_logits.softmax(dim=-1), 1, generator=generator)
+            nxt = sample_next(logits[:, -1, :].float(), temperature, top_k, top_p, generator)  # (B, 1)
             if eos_token_id is not None:
                 nxt = nxt.masked_fill(done[:, None], eos_token_id)
                 done = done | (nxt[:, 0] == eos_token_id)

@@ -6,7 +6,7 @@ The recipe is three steps on top of a BERT encoder (6 layers, hidden size 384):
 2. mean-pool the hidden states over the real tokens (the attention mask excludes padding);
 3. L2-normalise, so the dot product of two embeddings is their cosine similarity.
 
-The encoder is loaded once per process and per device (`load_minilm`), so calling
+The encoder is loaded once per process and per device (`load_minilm_reference`), so calling
 `encode_sentences` again costs only the forward passes.
 """
 
@@ -16,6 +16,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+
+from .bert import mean_pool
+
+__all__ = ["encode_sentences", "load_minilm_reference", "mean_pool"]
 
 MAX_LENGTH = 256  # all-MiniLM-L6-v2's max_seq_length (sentence_bert_config.json)
 
@@ -29,11 +33,12 @@ def _load(device_name: str):
     folder = minilm_dir()
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModel.from_pretrained(folder).to(device_name).eval()
-    return tokenizer, model
+    return model, tokenizer
 
 
-def load_minilm(device=None):
-    """The MiniLM tokenizer and encoder (`transformers.AutoModel`) on `device`, cached per process.
+def load_minilm_reference(device=None):
+    """transformers' MiniLM encoder (`AutoModel`, eval mode) and its tokenizer on `device`, cached per
+    process: (model, tokenizer), the order of `bert.load_minilm` (our BERT).
 
     `device` is a `torch.device`, a name ("cpu", "cuda", "mps") or None for `bml.pick_device()`.
     """
@@ -41,17 +46,6 @@ def load_minilm(device=None):
 
     name = str(device) if device is not None else str(pick_device())
     return _load(name)
-
-
-def mean_pool(token_embeddings, attention_mask):
-    """Average the token vectors of the real tokens: (B, T, C), (B, T) → (B, C).
-
-    Padding positions have mask 0 and drop out of both the sum and the count.
-    """
-    mask = attention_mask.unsqueeze(-1).to(token_embeddings.dtype)  # (B, T, 1)
-    summed = (token_embeddings * mask).sum(dim=1)  # (B, C)
-    counts = mask.sum(dim=1).clamp(min=1e-9)  # (B, 1)
-    return summed / counts
 
 
 def encode_sentences(
@@ -76,7 +70,7 @@ def encode_sentences(
     texts = list(texts)
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
-    tokenizer, model = load_minilm(device)
+    model, tokenizer = load_minilm_reference(device)
     dim = model.config.hidden_size
     out = np.zeros((len(texts), dim), dtype=np.float32)
     order = np.argsort([len(t) for t in texts], kind="stable")

@@ -26,6 +26,8 @@ from collections.abc import Iterable, Sequence
 import torch
 from torch import nn
 
+from ..sizing import count_parameters  # noqa: F401  (its one home is sizing; chapter 06 imports it from here too)
+
 PAD_TOKEN = ""
 OOV_TOKEN = "[UNK]"
 PUNCTUATION = re.compile("[" + re.escape(string.punctuation) + "]")  # the same 32 characters as Keras
@@ -133,10 +135,6 @@ class TextClassifier(nn.Module):
         if self.hidden is not None:
             x = torch.relu(self.hidden(x))  # (B, H)
         return self.head(x)  # (B, num_outputs) logits
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 @torch.no_grad()
