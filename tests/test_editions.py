@@ -30,8 +30,6 @@ MONOLINGUAL = {
     "05b_pretrained_transformers",
     "06_text_classifier",
     "07_training_a_gpt",
-    "08_finetuning",
-    "08b_instruction_tuning",
     "09_evaluation",
     "10_applications_and_challenges",
     "11_faq",
