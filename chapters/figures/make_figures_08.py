@@ -2,7 +2,7 @@
 
     python chapters/figures/make_figures_08.py
 
-Deterministic (fixed svg.hashsalt, no date in the metadata); text stays text (svg.fonttype "none"), so a
+Deterministic (chapter 03-04's fixed svg.hashsalt, no date in the metadata); text stays text (svg.fonttype "none"), so a
 browser draws it with its own fonts, CJK included. Shapes are drawn to scale for MiniLM's 384×384 query
 projection with rank r = 8 (the rectangles' sides are proportional to the matrices' sides, A and B widened
 so that they stay visible).
@@ -10,16 +10,18 @@ so that they stay visible).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle  # noqa: E402
+from matplotlib.patches import FancyBboxPatch, Rectangle  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]
+sys.path.insert(0, str(HERE))
+from make_figures_03_04 import _arrow, _setup  # noqa: E402  (the same fonts, text-as-text and arrows)
 
 TEXT = {
     "en": {
@@ -43,20 +45,6 @@ TEXT = {
         "merge": "训练之后：W ← W + (α/r)·BA（合并后推理不多花任何计算）",
     },
 }
-
-
-def _setup() -> None:
-    from matplotlib import font_manager
-
-    for path in font_manager.findSystemFonts(fontext="otf") + font_manager.findSystemFonts():
-        if "NotoSansCJK-Regular" in path:  # for the layout only: the SVG names fonts, never embeds them
-            font_manager.fontManager.addfont(path)
-    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "bigmodel-course-08", "font.family": FONTS,
-                         "font.size": 10.5})
-
-
-def _arrow(ax, start, end, color="#34495e"):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=color, lw=1.4))
 
 
 def _node(ax, xy, text, color):
