@@ -28,8 +28,6 @@ from bigmodel_lib.course.editions import (
 MONOLINGUAL = {
     "06_text_classifier",
     "07_training_a_gpt",
-    "08_finetuning",
-    "08b_instruction_tuning",
     "10_applications_and_challenges",
 }
 

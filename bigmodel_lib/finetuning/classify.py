@@ -29,6 +29,7 @@ from torch import nn
 
 from ..models.bert import mean_pool
 from .lora import apply_lora, merge_lora, parameter_counts
+from .strategies import freeze_all, train_head_only, train_step, unfreeze_last_layers
 
 # --- data ---------------------------------------------------------------------------------
 
@@ -222,18 +223,13 @@ def configure(model: EncoderClassifier, strategy: str, last_n: int = 2, r: int =
     if strategy not in STRATEGIES:
         raise ValueError(f"Unknown strategy {strategy!r}; choose one of {STRATEGIES}.")
     for p in model.parameters():
-        p.requires_grad_(strategy == "full")
+        p.requires_grad_(True)
+    if strategy != "full":
+        train_head_only(model)
     if strategy == "last_n":
-        layers = _encoder_layers(model.encoder)
-        if not 1 <= last_n <= len(layers):
-            raise ValueError(f"last_n must be between 1 and {len(layers)}, got {last_n}.")
-        for layer in layers[-last_n:]:
-            for p in layer.parameters():
-                p.requires_grad_(True)
+        unfreeze_last_layers(_encoder_layers(model.encoder), last_n)
     if strategy == "lora":
         apply_lora(model.encoder, target_modules=target_modules, r=r, alpha=alpha, dropout=dropout)
-    for p in model.head.parameters():
-        p.requires_grad_(True)
     return model
 
 
@@ -387,16 +383,9 @@ def train_classifier(model: EncoderClassifier, ids: Sequence[Sequence[int]], lab
         start = time.perf_counter()
         for batch in tqdm(plan, desc=desc, disable=not progress, mininterval=1.0):
             x, mask = pad_batch([ids[i] for i in batch], pad_id)
-            with acts.hooks():
-                logits = model(x.to(device), mask.to(device))
-                loss = nn.functional.cross_entropy(logits, labels[batch].to(device))
+            with acts.hooks():  # only the forward pass saves tensors for backward
+                losses.append(train_step(model, x.to(device), mask.to(device), labels[batch].to(device), opt, sched))
             acts.end_step()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
         seconds = time.perf_counter() - start
     model.eval()
     state = 4 * (counts["total"] + 3 * counts["trainable"]) / 2**20
@@ -449,8 +438,7 @@ def fit_probe(model: EncoderClassifier, features: np.ndarray, labels, C: float =
             b = torch.cat([torch.zeros_like(b), b])
         model.head.weight.copy_(w)
         model.head.bias.copy_(b.to(model.head.bias.dtype))
-    for p in model.encoder.parameters():
-        p.requires_grad_(False)
+    freeze_all(model.encoder)
     return model
 
 
@@ -616,8 +604,7 @@ def run_strategy(strategy: str, encoder: nn.Module, tokens: dict[str, list], lab
     torch.manual_seed(seed)
     model = EncoderClassifier(copy.deepcopy(encoder), n_classes)
     if strategy == "probe":
-        for p in model.encoder.parameters():
-            p.requires_grad_(False)
+        train_head_only(model)
         with PeakMemory(device) as mem:
             start = time.perf_counter()
             feats = embed_texts(model, tokens["train"], device=device, progress=progress)
