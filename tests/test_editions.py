@@ -28,7 +28,6 @@ from bigmodel_lib.course.editions import (
 MONOLINGUAL = {
     "05_architecture_design",
     "05b_pretrained_transformers",
-    "06_text_classifier",
     "07_training_a_gpt",
     "08_finetuning",
     "08b_instruction_tuning",

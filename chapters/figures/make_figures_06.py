@@ -1,0 +1,76 @@
+"""Concept diagrams of chapter 06, one SVG per language (run from anywhere):
+
+    python chapters/figures/make_figures_06.py
+
+The same drawing helpers and settings as `make_figures.py` (deterministic, text kept as text).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import matplotlib.pyplot as plt  # noqa: E402
+from make_figures import FONTS, HERE, arrow, box, canvas  # noqa: E402
+
+
+def text_classifier(lang: str):
+    t = {
+        "zh": ["原始句子\n(B,)", "TextVectorization\n文本 → 词元 id", "词元 id\n(B, 64)，0 = 填充", "Embedding\nid → 32 维向量",
+               "掩码平均池化\n只平均真实词元", "Dense(128, relu)\n原文的隐藏层", "Dense(2, softmax)\n每类一个概率",
+               "原文缺少的三层：把文本变成数字、把 id 变成向量、把任意长度变成一个向量"],
+        "en": ["raw sentences\n(B,)", "TextVectorization\ntext → token ids", "token ids\n(B, 64), 0 = padding", "Embedding\nid → 32-d vector",
+               "masked mean pooling\nreal tokens only", "Dense(128, relu)\nthe source's hidden layer", "Dense(2, softmax)\none probability per class",
+               "the three layers the listing lacks: text to numbers, ids to vectors, any length to one vector"],
+    }[lang]
+    fig, ax = canvas(15, 2.9)
+    xs = [1.0, 3.1, 5.2, 7.3, 9.4, 11.5, 13.7]
+    kinds = ["data", "train", "data", "train", "train", "model", "out"]
+    for i, (x, label) in enumerate(zip(xs, t[:7], strict=True)):
+        box(ax, x, 1.9, 1.9, 1.0, label, kinds[i], size=8)
+        if i:
+            arrow(ax, (xs[i - 1] + 0.97, 1.9), (x - 0.97, 1.9))
+    ax.text(5.2, 0.6, t[7], ha="center", va="center", fontsize=9, color="#2f855a")
+    return fig
+
+
+def three_splits(lang: str):
+    t = {
+        "zh": ["训练集（约 70%）\n更新权重", "验证集（约 10%）\n每轮之后测量；选择轮数、\n早停、比较不同的输出层", "测试集（约 20%）\n只在最后一个单元测一次",
+               "模型与设置", "选定的模型", "报告的准确率"],
+        "en": ["training set (~70%)\nupdates the weights", "validation set (~10%)\nmeasured after each epoch: picks the\nepoch, stops early, compares heads",
+               "test set (~20%)\nmeasured once, in the final cell", "model and settings", "the chosen model", "the accuracy we report"],
+    }[lang]
+    fig, ax = canvas(12, 2.6)
+    box(ax, 1.8, 1.3, 3.0, 1.2, t[0], "train", size=9)
+    box(ax, 6.0, 1.3, 3.6, 1.2, t[1], "data", size=9)
+    box(ax, 10.2, 1.3, 3.0, 1.2, t[2], "out", size=9)
+    arrow(ax, (3.32, 1.3), (4.18, 1.3), t[3], size=8)
+    arrow(ax, (7.82, 1.3), (8.68, 1.3), t[4], size=8)
+    ax.text(10.2, 0.35, t[5], ha="center", va="center", fontsize=8.5, color="#444444")
+    return fig
+
+
+DIAGRAMS = {"06_text_classifier": text_classifier, "06_three_splits": three_splits}
+
+
+def main() -> None:
+    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "bigmodel-course", "font.family": "sans-serif",
+                         "font.sans-serif": FONTS})
+    import logging
+
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    for name, draw in DIAGRAMS.items():
+        for lang in ("zh", "en"):
+            fig = draw(lang)
+            fig.savefig(HERE / f"{name}.{lang}.svg", format="svg", bbox_inches="tight", metadata={"Date": None})
+            plt.close(fig)
+
+
+if __name__ == "__main__":
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        main()
