@@ -51,14 +51,14 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 256, device: to
 
 def accuracy(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 256) -> float:
     """Share of the examples whose predicted class is the label."""
-    return (predict(model, x, batch_size) == torch.as_tensor(labels).cpu()).float().mean().item()
+    return (predict(model, x, batch_size) == torch.as_tensor(labels).cpu()).sum().item() / len(x)
 
 
 def evaluate(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, batch_size: int = 256) -> dict[str, float]:
     """Mean loss and accuracy on (x, labels), in eval mode."""
     logits = logits_of(model, x, batch_size)
     labels = torch.as_tensor(labels).cpu()
-    return {"loss": classifier_loss(logits, labels).item(), "accuracy": (labels_from_logits(logits) == labels).float().mean().item()}
+    return {"loss": classifier_loss(logits, labels).item(), "accuracy": (labels_from_logits(logits) == labels).sum().item() / len(labels)}
 
 
 def fit(
