@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from bigmodel_lib.numerics import roundoff_bound
 from bigmodel_lib.training import classifier
 
 
@@ -55,3 +56,23 @@ def test_old_homes_reexport_the_one_loop():
 
     assert text_classifier.fit is classifier.fit and text_classifier.predict is classifier.predict
     assert fitting.accuracy is classifier.accuracy and audio_cnn.predict is classifier.predict
+
+
+def test_train_step_clips_and_schedules_like_the_fine_tuning_step():
+    from bigmodel_lib.training.schedules import LinearWarmupDecay
+
+    torch.manual_seed(0)
+    x, y = _data()
+    model = nn.Linear(4, 2)
+    with torch.no_grad():
+        model.weight.mul_(100.0)  # large logits: a large gradient to clip
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, LinearWarmupDecay(2, 4))
+    before = torch.cat([model.weight.detach().flatten(), model.bias.detach()])
+    loss, logits = classifier.train_step(model, (x,), 1 - y, optimizer, scheduler=scheduler, clip_norm=0.5)
+    assert logits.shape == (len(x), 2) and not logits.requires_grad and loss > 0
+    # SGD at lr × LinearWarmupDecay(2, 4)(0) = 0.5 moves the weights by at most 0.5 × the clipped norm 0.5
+    moved = torch.linalg.vector_norm(torch.cat([model.weight.detach().flatten(), model.bias.detach()]) - before)
+    # float32 differences of weights near 100: each carries a round-off of order 100 × 2⁻²⁴
+    assert 0 < moved and moved - 0.25 <= roundoff_bound(10, magnitude=100.0)
+    assert optimizer.param_groups[0]["lr"] == LinearWarmupDecay(2, 4)(1)

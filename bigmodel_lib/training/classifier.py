@@ -116,6 +116,29 @@ def fit(
     return history
 
 
+def train_step(
+    model: nn.Module,
+    inputs: tuple[torch.Tensor, ...],
+    labels: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    *,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    clip_norm: float | None = None,
+) -> tuple[float, torch.Tensor]:
+    """One optimizer step on one batch: forward `model(*inputs)`, classifier loss, backward, optional
+    gradient clipping at `clip_norm`, step, optional scheduler step. Returns (loss, logits)."""
+    logits = model(*inputs)
+    loss = classifier_loss(logits, labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip_norm is not None:
+        torch.nn.utils.clip_grad_norm_([p for group in optimizer.param_groups for p in group["params"]], clip_norm)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    return loss.item(), logits.detach()
+
+
 def _train_one_epoch(model, x, labels, optimizer, batch_size, generator, device) -> dict[str, float]:
     """One pass over (x, labels) in a shuffled order: mean loss and accuracy of the batches as trained."""
     model.train()
@@ -123,12 +146,8 @@ def _train_one_epoch(model, x, labels, optimizer, batch_size, generator, device)
     total, correct = 0.0, 0
     for start in range(0, len(x), batch_size):
         batch = order[start : start + batch_size]
-        xb, yb = x[batch].to(device), labels[batch].to(device)
-        logits = model(xb)
-        loss = classifier_loss(logits, yb)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(batch)
+        yb = labels[batch].to(device)
+        loss, logits = train_step(model, (x[batch].to(device),), yb, optimizer)
+        total += loss * len(batch)
         correct += (labels_from_logits(logits) == yb).sum().item()
     return {"loss": total / len(x), "accuracy": correct / len(x)}
