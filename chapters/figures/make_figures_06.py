@@ -23,14 +23,14 @@ def text_classifier(lang: str):
                "masked mean pooling\nreal tokens only", "Dense(128, relu)\nthe source's hidden layer", "Dense(2, softmax)\none probability per class",
                "the three layers the listing lacks: text to numbers, ids to vectors, any length to one vector"],
     }[lang]
-    fig, ax = canvas(15, 2.9)
+    fig, ax = canvas(15, 2.4)
     xs = [1.0, 3.1, 5.2, 7.3, 9.4, 11.5, 13.7]
     kinds = ["data", "train", "data", "train", "train", "model", "out"]
     for i, (x, label) in enumerate(zip(xs, t[:7], strict=True)):
-        box(ax, x, 1.9, 1.9, 1.0, label, kinds[i], size=8)
+        box(ax, x, 1.6, 1.9, 1.0, label, kinds[i], size=8)
         if i:
-            arrow(ax, (xs[i - 1] + 0.97, 1.9), (x - 0.97, 1.9))
-    ax.text(5.2, 0.6, t[7], ha="center", va="center", fontsize=9, color="#2f855a")
+            arrow(ax, (xs[i - 1] + 0.97, 1.6), (x - 0.97, 1.6))
+    ax.text(6.25, 0.75, t[7], ha="center", va="center", fontsize=9, color="#2f855a")  # under the green boxes
     return fig
 
 
@@ -41,13 +41,13 @@ def three_splits(lang: str):
         "en": ["training set (~70%)\nupdates the weights", "validation set (~10%)\nmeasured after each epoch: picks the\nepoch, stops early, compares heads",
                "test set (~20%)\nmeasured once, in the final cell", "model and settings", "the chosen model", "the accuracy we report"],
     }[lang]
-    fig, ax = canvas(12, 2.6)
-    parts = [(1.8, 3.0, "train"), (6.0, 3.6, "data"), (10.2, 3.0, "out")]  # (centre, width, colour)
+    fig, ax = canvas(12.8, 2.6)
+    parts = [(1.6, 2.8, "train"), (6.4, 3.8, "data"), (11.2, 2.8, "out")]  # (centre, width, colour)
     for (x, w, kind), label in zip(parts, t[:3], strict=True):
         box(ax, x, 1.3, w, 1.2, label, kind, size=9)
     for (x0, w0, _), (x1, w1, _), label in zip(parts[:-1], parts[1:], t[3:5], strict=True):
         arrow(ax, (x0 + w0 / 2 + 0.02, 1.3), (x1 - w1 / 2 - 0.02, 1.3), label, size=8)
-    ax.text(10.2, 0.35, t[5], ha="center", va="center", fontsize=8.5, color="#444444")
+    ax.text(11.2, 0.45, t[5], ha="center", va="center", fontsize=8.5, color="#444444")
     return fig
 
 
