@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from bigmodel_lib.finetuning.strategies import freeze_all, train_head_only, train_step, unfreeze_last_layers
+from bigmodel_lib.finetuning.strategies import freeze_all, train_head_only, unfreeze_last_layers
+from bigmodel_lib.training.classifier import train_step
 
 
 class TinyClassifier(nn.Module):
@@ -55,7 +56,7 @@ def test_train_head_only_freezes_everything_but_the_head():
 def _batch():
     ids = torch.tensor([[1, 2, 3, 0], [4, 5, 0, 0], [6, 7, 8, 9]])
     mask = (ids > 0).long()
-    return ids, mask, torch.tensor([0, 1, 1])
+    return (ids, mask), torch.tensor([0, 1, 1])
 
 
 def test_a_step_changes_the_trainable_parameters_and_no_frozen_one():
@@ -67,7 +68,7 @@ def test_a_step_changes_the_trainable_parameters_and_no_frozen_one():
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 ** s)
-    loss = train_step(model, *_batch(), opt, sched)
+    loss, _ = train_step(model, *_batch(), opt, scheduler=sched, clip_norm=1.0)
     assert isinstance(loss, float) and loss > 0
     for name, p in model.named_parameters():
         moved = not torch.equal(p, before[name])
@@ -80,6 +81,6 @@ def test_a_step_clips_the_gradient_norm():
     before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
     opt = torch.optim.SGD(model.parameters(), lr=1.0)  # plain SGD: the change is the clipped gradient itself
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
-    train_step(model, *_batch(), opt, sched, max_norm=1e-3)
+    train_step(model, *_batch(), opt, scheduler=sched, clip_norm=1e-3)
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
     assert (after - before).norm().item() == pytest.approx(1e-3, rel=1e-3)

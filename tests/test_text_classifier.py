@@ -1,10 +1,13 @@
 """The PyTorch text classifier and its vectoriser against Keras, on the real review sentences."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
-from bigmodel_lib.course.listings import edit_listing, epoch_summaries, run_listing
+from bigmodel_lib.course.chapters import chapters_dir, read_notebook
+from bigmodel_lib.course.listings import edit_listing, epoch_summaries, python_lines, run_listing
 from bigmodel_lib.data import load_sentiment_sentences
 from bigmodel_lib.exercises import ExerciseFailed
 from bigmodel_lib.keras_models.text_classifier import PRINTED_LISTING, build_keras_text_classifier, make_text_vectorizer
@@ -61,11 +64,13 @@ def test_parameter_counts_and_outputs_match(sentences, num_classes, head, hidden
 
 def test_printed_listing_errors_in_order():
     first = run_listing(PRINTED_LISTING)
-    assert (first.error_type, first.line) == ("ValueError", 6)
+    # the article's line numbers: line 1 is `pip install tensorflow`, line 9 the hidden Dense layer
+    assert (first.error_type, first.line, first.shell_lines) == ("ValueError", 9, (1,))
+    assert first.code.startswith("hidden_layer = tf.keras.layers.Dense(128")
     assert "None" in first.message
     fixed = edit_listing(PRINTED_LISTING, {"Input(shape=(None,))": "Input(shape=(16,))"})
     second = run_listing(fixed)
-    assert (second.error_type, second.line) == ("NameError", 11)
+    assert (second.error_type, second.line) == ("NameError", 21)
     assert "x_train" in second.message
     rng = np.random.default_rng(0)
     done = run_listing(fixed, {"x_train": rng.normal(size=(64, 16)), "y_train": rng.integers(0, 10, 64)})
@@ -74,6 +79,47 @@ def test_printed_listing_errors_in_order():
     assert len(summaries) == 10 and summaries[-1].startswith("Epoch 10/10: 2/2") and "\x1b" not in done.stdout
     with pytest.raises(ValueError, match="occurs 0 times"):
         edit_listing(PRINTED_LISTING, {"no such text": ""})
+
+
+def test_printed_listing_keeps_the_article_text():
+    lines = PRINTED_LISTING.splitlines()
+    assert lines[0] == "pip install tensorflow"
+    assert "input_layer = tf.keras.layers.Input(shape=(None,))" in lines
+    assert any(line.startswith("# ") and re.search("[\u4e00-\u9fff]", line) for line in lines), "the Chinese comments"
+    assert "from tensorflow.keras" not in PRINTED_LISTING
+
+
+def test_shell_lines_are_shown_not_run_and_keep_line_numbers():
+    source = "pip install nothing-at-all\n!pip3 install x\nx = 1\nraise KeyError(x)\n"
+    python, shell = python_lines(source)
+    assert shell == (1, 2) and python.splitlines()[2:] == source.splitlines()[2:]
+    outcome = run_listing(source)
+    assert (outcome.error_type, outcome.line, outcome.code) == ("KeyError", 4, "raise KeyError(x)")
+    assert python_lines("import pipes\npipx = 1\n")[1] == (), "only shell commands are commented out"
+
+
+# Names of the held-out test split in chapter 06: splits.test, test.text, test = ..., x_text_test, y_test, ...
+TEST_SPLIT = re.compile(r"\bsplits\.test\b|\btest\s*[.=]|\b\w+_test\b")
+
+
+def test_chapter_06_never_evaluates_on_test_before_its_final_cell():
+    cells = read_notebook(chapters_dir() / "06_text_classifier.ipynb")["cells"]
+    source = ["".join(cell["source"]) for cell in cells]
+    touching = [i for i, cell in enumerate(cells) if cell["cell_type"] == "code" and TEST_SPLIT.search(source[i])]
+    assert len(touching) == 1, f"the test split appears in code cells {touching}: only the final evaluation may use it"
+    (final,) = touching
+    summary = next(i for i, text in enumerate(source) if text.startswith(("## 小结", "## Summary")))
+    later_code = [i for i in range(final + 1, summary) if cells[i]["cell_type"] == "code"]
+    assert final < summary and not later_code, "the test evaluation must be the last code cell before the summary"
+    assert "evaluate(" in source[final] or "accuracy(" in source[final]
+    assert not any("validation_data=(x_text_test" in text for text in source)
+
+
+def test_the_test_split_pattern_sees_the_old_leaks():
+    for leak in ("validation_data=(x_text_test, y_test)", "ids_test = vectorize(x)", "splits.test.text", "test.text"):
+        assert TEST_SPLIT.search(leak), leak
+    for fine in ("train_test_split(x, train_size=0.8)", "x_text_val", "contest = 1"):
+        assert not TEST_SPLIT.search(fine), fine
 
 
 def test_torch_classifier_learns_sentiment(sentences):

@@ -6,6 +6,10 @@
 
 The error is caught and kept (type, message, the line of the listing that raised it), so a
 notebook can show the real message, explain it, fix one thing and run again.
+
+A printed listing may hold shell lines (`pip install tensorflow`): they are shown as printed but
+not executed as Python. The runner comments them out in place, so every other line keeps the
+number it has in print and an error is reported at the article's own line number.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 
 LISTING_FILENAME = "<listing>"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+SHELL_LINE = re.compile(r"^\s*[!%]?\s*(pip3?|conda|python3?\s+-m\s+pip)\s")  # a command for the terminal, not Python
 
 
 @dataclass
@@ -29,6 +34,7 @@ class ListingOutcome:
     code: str  # that line's text
     namespace: dict = field(repr=False, default_factory=dict)
     stdout: str = field(repr=False, default="")  # what it printed, terminal-style (see `terminal_text`)
+    shell_lines: tuple[int, ...] = ()  # 1-based lines shown as printed but not run (`pip install ...`)
 
     @property
     def ok(self) -> bool:
@@ -49,17 +55,28 @@ def run_listing(source: str, namespace: dict | None = None, capture: bool = True
     """
     namespace = {"__name__": "__listing__"} if namespace is None else namespace
     lines = source.splitlines()
+    python, shell = python_lines(source)
     buffer = io.StringIO()
     redirect = contextlib.redirect_stdout(buffer) if capture else contextlib.nullcontext()
     try:
         with redirect:
-            exec(compile(source, LISTING_FILENAME, "exec"), namespace)
+            exec(compile(python, LISTING_FILENAME, "exec"), namespace)
     except Exception as error:  # noqa: BLE001 - the point is to show whatever the listing raises
         frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == LISTING_FILENAME]
         line = frames[-1].lineno if frames else None
         code = lines[line - 1] if line else ""
-        return ListingOutcome(type(error).__name__, ANSI.sub("", str(error)), line, code, namespace, terminal_text(buffer.getvalue()))
-    return ListingOutcome(None, "", None, "", namespace, terminal_text(buffer.getvalue()))
+        return ListingOutcome(
+            type(error).__name__, ANSI.sub("", str(error)), line, code, namespace, terminal_text(buffer.getvalue()), shell
+        )
+    return ListingOutcome(None, "", None, "", namespace, terminal_text(buffer.getvalue()), shell)
+
+
+def python_lines(source: str) -> tuple[str, tuple[int, ...]]:
+    """`source` with its shell lines commented out in place (same line count), and their 1-based numbers."""
+    lines = source.splitlines()
+    shell = tuple(number for number, line in enumerate(lines, 1) if SHELL_LINE.match(line))
+    python = [f"# {line}" if number in shell else line for number, line in enumerate(lines, 1)]
+    return "\n".join(python) + "\n", shell
 
 
 def terminal_text(text: str) -> str:

@@ -16,7 +16,6 @@ from-scratch `bigmodel_lib.models.bert.Bert`: `EncoderClassifier` mean-pools eit
 from __future__ import annotations
 
 import json
-import threading
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -27,68 +26,18 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data.splits import TextSplits, make_splits, sentiment_splits, sms_splits  # noqa: F401 (re-exported)
+from ..evaluation.baselines import tfidf_baseline  # noqa: F401 (re-exported)
 from ..models.bert import mean_pool
+from ..training.batches import length_batches, pad_batch
+from ..training.classifier import train_step
+from ..training.memory import PeakMemory, SavedActivations, adamw_state_mib
+from ..training.schedules import LinearWarmupDecay
+from .budget import FinetunePlan, course_plan  # noqa: F401 (re-exported)
 from .lora import apply_lora, merge_lora, parameter_counts
-from .strategies import freeze_all, train_head_only, train_step, unfreeze_last_layers
+from .strategies import freeze_all, train_head_only, unfreeze_last_layers
 
 # --- data ---------------------------------------------------------------------------------
-
-
-@dataclass
-class TextSplits:
-    """Train / validation / test tables with columns `text`, `label` (int) and maybe `domain`."""
-
-    name: str
-    classes: list[str]
-    train: object
-    val: object
-    test: object
-
-    def sizes(self) -> dict[str, int]:
-        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
-
-
-def make_splits(df, name: str, classes: list[str], stratify: Sequence[str] = ("label",),
-                test_size: float = 0.2, val_size: float = 0.1, seed: int = 0) -> TextSplits:
-    """Drop duplicate texts *before* splitting (a duplicate in train and test is a leak), then
-    split once, stratified on `stratify`, with a fixed seed: every chapter sees the same test set."""
-    from sklearn.model_selection import train_test_split
-
-    df = df.drop_duplicates("text").reset_index(drop=True)
-    key = df[list(stratify)].astype(str).agg("|".join, axis=1)
-    rest, test = train_test_split(df, test_size=test_size, random_state=seed, stratify=key)
-    key_rest = rest[list(stratify)].astype(str).agg("|".join, axis=1)
-    train, val = train_test_split(rest, test_size=val_size / (1 - test_size), random_state=seed,
-                                  stratify=key_rest)
-    return TextSplits(name, classes, *(d.reset_index(drop=True) for d in (train, val, test)))
-
-
-def sms_splits(seed: int = 0) -> TextSplits:
-    """UCI SMS spam, label 1 = spam; 5,169 unique messages → 70% / 10% / 20%."""
-    from ..data import load_sms_spam
-
-    df = load_sms_spam()
-    df = df.assign(label=(df.label == "spam").astype(int))[["text", "label"]]
-    return make_splits(df, "sms_spam", ["ham", "spam"], seed=seed)
-
-
-def sentiment_splits(seed: int = 0) -> TextSplits:
-    """The 3,000 review sentences (label 1 = positive), stratified by domain and label."""
-    from ..data import load_sentiment_sentences
-
-    return make_splits(load_sentiment_sentences(), "sentiment", ["negative", "positive"],
-                       stratify=("domain", "label"), seed=seed)
-
-
-def tfidf_baseline(train_texts: Iterable[str], train_labels, C: float = 10.0):
-    """Word 1-2-gram TF-IDF + logistic regression: the cheap bar every fine-tuned model must beat."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
-                         LogisticRegression(C=C, max_iter=2000))
-    return pipe.fit(list(train_texts), np.asarray(train_labels))
 
 
 # --- encoders -----------------------------------------------------------------------------
@@ -139,32 +88,6 @@ class WordPieceTokenizer:
 
 def tokenize_texts(tokenizer: WordPieceTokenizer, texts: Iterable[str], max_length: int = 64) -> list[list[int]]:
     return tokenizer(texts, max_length)
-
-
-def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id lists to the longest one: ids (B, T) and attention mask (B, T)."""
-    T = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), T), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        ids[i, : len(s)] = torch.as_tensor(s)
-        mask[i, : len(s)] = 1
-    return ids, mask
-
-
-def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool, seed: int = 0) -> list[np.ndarray]:
-    """Index batches of similar lengths (little padding); batch order shuffled when training."""
-    lengths = np.asarray(lengths)
-    if shuffle:
-        rng = np.random.default_rng(seed)
-        noisy = lengths + rng.random(len(lengths))  # random order among equal lengths
-        order = np.argsort(noisy, kind="stable")
-    else:
-        order = np.argsort(lengths, kind="stable")
-    batches = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
-    if shuffle:
-        rng.shuffle(batches)
-    return batches
 
 
 # --- the model ------------------------------------------------------------------------------
@@ -248,83 +171,7 @@ def peft_lora(model: EncoderClassifier, r: int = 8, alpha: float = 16.0,
 # --- measuring --------------------------------------------------------------------------------
 
 
-class PeakMemory:
-    """Peak memory while the block runs, in MiB above where it started.
-
-    CUDA: the allocator's peak; otherwise the process's resident set size, sampled every 10 ms
-    in a background thread (so it includes Python and the allocator's slack: an upper bound).
-    """
-
-    def __init__(self, device: torch.device | str = "cpu", interval: float = 0.01):
-        self.device = torch.device(device)
-        self.interval = interval
-        self.peak_mib = 0.0
-
-    def __enter__(self) -> PeakMemory:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-            torch.cuda.reset_peak_memory_stats(self.device)
-            self._start = torch.cuda.memory_allocated(self.device)
-            return self
-        import psutil
-
-        self._proc = psutil.Process()
-        self._start = self._peak = self._proc.memory_info().rss
-        self._stop = threading.Event()
-
-        def sample() -> None:
-            while not self._stop.is_set():
-                self._peak = max(self._peak, self._proc.memory_info().rss)
-                time.sleep(self.interval)
-
-        self._thread = threading.Thread(target=sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-            peak = torch.cuda.max_memory_allocated(self.device)
-        else:
-            self._stop.set()
-            self._thread.join()
-            peak = max(self._peak, self._proc.memory_info().rss)
-        self.peak_mib = (peak - self._start) / 2**20
-
-
 # --- training and inference ---------------------------------------------------------------------
-
-
-class SavedActivations:
-    """Bytes of the tensors autograd saves for the backward pass (the activation memory).
-
-    Uses `torch.autograd.graph.saved_tensors_hooks`; shared storages count once per step.
-    Exact and device-independent, unlike RSS: a frozen layer saves nothing it does not need.
-    """
-
-    def __init__(self):
-        self.step_bytes = 0
-        self.peak_bytes = 0
-        self._seen: set[int] = set()
-
-    def pack(self, t: torch.Tensor):
-        try:
-            key = t.untyped_storage().data_ptr()
-            size = t.untyped_storage().nbytes()
-        except (RuntimeError, NotImplementedError):
-            key, size = id(t), t.numel() * t.element_size()
-        if key not in self._seen:
-            self._seen.add(key)
-            self.step_bytes += size
-        return t
-
-    def end_step(self) -> None:
-        self.peak_bytes = max(self.peak_bytes, self.step_bytes)
-        self.step_bytes = 0
-        self._seen.clear()
-
-    def hooks(self):
-        return torch.autograd.graph.saved_tensors_hooks(self.pack, lambda t: t)
 
 
 @dataclass
@@ -374,8 +221,7 @@ def train_classifier(model: EncoderClassifier, ids: Sequence[Sequence[int]], lab
     total = max(1, int(round(epochs * len(plan) / n_epochs)))
     plan = plan[:total]
     warm = max(1, int(warmup * total))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, LinearWarmupDecay(warm, total))
     model.to(device).train()
     losses: list[float] = []
     acts = SavedActivations()
@@ -384,11 +230,13 @@ def train_classifier(model: EncoderClassifier, ids: Sequence[Sequence[int]], lab
         for batch in tqdm(plan, desc=desc, disable=not progress, mininterval=1.0):
             x, mask = pad_batch([ids[i] for i in batch], pad_id)
             with acts.hooks():  # only the forward pass saves tensors for backward
-                losses.append(train_step(model, x.to(device), mask.to(device), labels[batch].to(device), opt, sched))
+                loss, _ = train_step(model, (x.to(device), mask.to(device)), labels[batch].to(device), opt,
+                                     scheduler=sched, clip_norm=1.0)
+                losses.append(loss)
             acts.end_step()
         seconds = time.perf_counter() - start
     model.eval()
-    state = 4 * (counts["total"] + 3 * counts["trainable"]) / 2**20
+    state = adamw_state_mib(counts["total"], counts["trainable"])
     return TrainReport(len(plan), seconds, mem.peak_mib, acts.peak_bytes / 2**20, state, losses,
                        counts["trainable"], counts["total"])
 
@@ -543,39 +391,6 @@ def predict(model: EncoderClassifier, tokenizer: WordPieceTokenizer, texts: Sequ
             for t, p in zip(texts, probs, strict=True)]
 
 
-# --- the course's fine-tuning budget (chapters 08 and 09) -----------------------------------
-
-
-@dataclass(frozen=True)
-class FinetunePlan:
-    """What chapter 08 trains and chapter 09 retrains when 08's predictions are missing."""
-
-    steps: dict[str, int]              # optimizer steps (batches of 16) per task, the same for every strategy
-    strategies: dict[str, list[str]]   # which strategies run on each task
-    max_len: dict[str, int]            # tokens kept per text
-    lr: dict[str, float]               # learning rate per strategy (the probe has none)
-    limit: int | None                  # smoke: train on 2×limit texts, validate and test on `limit`
-
-
-def course_plan(profile: str) -> FinetunePlan:
-    """The one budget both chapters use, so 09 can tell whether 08's saved logits fit its splits.
-
-    SMS spam trains two epochs of its 3,618 training messages (454 steps), chosen on validation
-    accuracy against half an epoch (`benchmarks/sms_finetune.py` prints both); sentiment, 100 steps.
-    """
-    from ..profiles import by_profile
-
-    return FinetunePlan(
-        steps={"sms_spam": by_profile(profile, smoke=2, full=454), "sentiment": by_profile(profile, smoke=2, full=100)},
-        # budget: SMS (more and longer texts) runs the three strategies that matter most; sentiment all five
-        strategies={"sms_spam": ["probe", "full", "lora"], "sentiment": ["probe", "last_n", "full", "lora", "peft"]},
-        # full: 95% of SMS messages fit in 55 tokens, 99% of sentences in 50; smoke: short and quick
-        max_len=by_profile(profile, smoke={"sms_spam": 16, "sentiment": 16}, full={"sms_spam": 64, "sentiment": 48}),
-        lr={"probe": 0.0, "last_n": 2e-4, "full": 1e-4, "lora": 1e-3, "peft": 1e-3},
-        limit=by_profile(profile, smoke=24, full=None),
-    )
-
-
 # --- one strategy, end to end ---------------------------------------------------------------
 
 
@@ -612,7 +427,7 @@ def run_strategy(strategy: str, encoder: nn.Module, tokens: dict[str, list], lab
             seconds = time.perf_counter() - start
         counts = parameter_counts(model)
         trainable = model.head.weight.numel() + model.head.bias.numel()
-        state = 4 * (counts["total"] + 3 * trainable) / 2**20
+        state = adamw_state_mib(counts["total"], trainable)
         result = StrategyResult(strategy, model, seconds, trainable, counts["total"], state, mem.peak_mib,
                                 None, None, [])
     else:

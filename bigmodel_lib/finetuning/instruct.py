@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..training.batches import pad_right, training_batches
+
 SYSTEM = "You are a careful assistant that filters SMS messages."
 QUESTION = "Is the following SMS message spam? Answer yes or no."
 ANSWERS = ("No", "Yes")  # the model starts its answers capitalised; column 0 = ham (label 0), column 1 = spam (label 1)
@@ -130,27 +132,6 @@ def few_shot_prompts(tokenizer, texts: Sequence[str], examples: Sequence[tuple[s
             raise ValueError("The chat template does not render the examples as a shared prefix.")
         suffixes.append(encode(tokenizer, whole[len(shared):]))
     return FewShotPrompts(encode(tokenizer, shared), suffixes)
-
-
-# --- batches ------------------------------------------------------------------------------
-
-
-def pad_right(seqs: Sequence[Sequence[int]], value: int) -> torch.Tensor:
-    """(B, T) tensor of id (or label) lists right-padded with `value` to the longest."""
-    T = max(len(s) for s in seqs)
-    out = torch.full((len(seqs), T), value, dtype=torch.long)
-    for i, s in enumerate(seqs):
-        out[i, : len(s)] = torch.as_tensor(list(s), dtype=torch.long)
-    return out
-
-
-def training_batches(n_examples: int, batch_size: int, steps: int, seed: int = 0) -> list[np.ndarray]:
-    """`steps` index batches drawn by walking shuffled passes over the examples."""
-    rng = np.random.default_rng(seed)
-    order: list[int] = []
-    while len(order) < steps * batch_size:
-        order += rng.permutation(n_examples).tolist()
-    return [np.asarray(order[i * batch_size:(i + 1) * batch_size]) for i in range(steps)]
 
 
 # --- the model: ours or transformers' ------------------------------------------------------

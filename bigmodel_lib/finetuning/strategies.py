@@ -1,17 +1,17 @@
-"""What a fine-tuning strategy trains, and one optimisation step of a classifier (chapter 08).
+"""What a fine-tuning strategy trains (chapter 08).
 
 A strategy is a choice of which parameters keep `requires_grad`: `train_head_only` (the linear probe),
 `unfreeze_last_layers` after `freeze_all` (last-N), nothing frozen (full fine-tuning), or LoRA's
-adapters (`bigmodel_lib.finetuning.lora`). `train_step` then moves only those parameters.
+adapters (`bigmodel_lib.finetuning.lora`). The one classifier step, `training.classifier.train_step`,
+then moves only those parameters.
 
     freeze_all(model.encoder)
     unfreeze_last_layers(model.encoder.encoder.layer, 2)
-    loss = train_step(model, ids, mask, labels, optimizer, scheduler)
+    loss, logits = train_step(model, (ids, mask), labels, optimizer, scheduler=scheduler, clip_norm=1.0)
 """
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 
@@ -39,22 +39,3 @@ def train_head_only(model: nn.Module) -> nn.Module:
     for p in model.head.parameters():
         p.requires_grad_(True)
     return model
-
-
-def train_step(model: nn.Module, ids: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor,
-               optimizer: torch.optim.Optimizer, scheduler, max_norm: float = 1.0) -> float:
-    """One optimisation step of a classifier on one batch; returns the batch's loss before the step.
-
-    Forward, cross-entropy, backward, clip the gradient's global norm to `max_norm` (one unlucky batch
-    cannot throw the weights far), optimizer step, then the learning-rate schedule's step.
-    Frozen parameters get no gradient, so the optimizer leaves them exactly as they were.
-    """
-    logits = model(ids, mask)                                  # (B, n_classes)
-    loss = nn.functional.cross_entropy(logits, labels)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    torch.nn.utils.clip_grad_norm_(trainable, max_norm)
-    optimizer.step()
-    scheduler.step()
-    return loss.item()

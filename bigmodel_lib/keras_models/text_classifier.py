@@ -16,18 +16,30 @@ from collections.abc import Sequence
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# The listing exactly as the source article prints it.
+# The source article's listing as printed: the install line, the `tf.keras.layers` calls and the
+# Chinese comments included, so `run_listing` reports each error at the article's own line number
+# (the `pip install` line is shown, and commented out when run).
 PRINTED_LISTING = """\
+pip install tensorflow
+
 import tensorflow as tf
-from tensorflow.keras.layers import Dense, Input
-from tensorflow.keras.models import Model
 
-input_layer = Input(shape=(None,))
-hidden_layer = Dense(128, activation='relu')(input_layer)
-output_layer = Dense(10, activation='softmax')(hidden_layer)
+# 定义输入层
+input_layer = tf.keras.layers.Input(shape=(None,))
 
-model = Model(inputs=input_layer, outputs=output_layer)
+# 定义隐藏层
+hidden_layer = tf.keras.layers.Dense(128, activation='relu')(input_layer)
+
+# 定义输出层
+output_layer = tf.keras.layers.Dense(10, activation='softmax')(hidden_layer)
+
+# 构建模型
+model = tf.keras.Model(inputs=input_layer, outputs=output_layer)
+
+# 编译模型
 model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])
+
+# 训练模型
 model.fit(x_train, y_train, epochs=10, batch_size=32)
 """
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..training.classifier import fit, predict  # noqa: F401 (predict: re-exported)
+
 BN_EPS = 1e-5  # torch's default; the Keras twin uses the same
 
 
@@ -65,30 +67,9 @@ class AudioCNN(nn.Module):
 def train_classifier(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, epochs: int = 10,
                      batch_size: int = 64, lr: float = 3e-3, device: torch.device | str = "cpu",
                      seed: int = 0, progress: bool = True) -> list[float]:
-    """Plain AdamW loop over (x, y) tensors; returns the mean training loss of each epoch."""
-    from tqdm.auto import tqdm
-
-    model.to(device).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    gen = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in tqdm(range(epochs), desc="epochs", disable=not progress):
-        order = torch.randperm(len(x_train), generator=gen)
-        total = 0.0
-        for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
-            xb, yb = x_train[idx].to(device), y_train[idx].to(device)
-            loss = nn.functional.cross_entropy(model(xb), yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        losses.append(total / len(order))
-    return losses
-
-
-@torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 256, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Class predictions (N,) in eval mode, batch by batch."""
-    model.to(device).eval()
-    return torch.cat([model(x[i:i + batch_size].to(device)).argmax(-1).cpu() for i in range(0, len(x), batch_size)])
+    """AdamW (weight decay 1e-4) with the course's one loop (`training.classifier.fit`); the mean training
+    loss of each epoch."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    history = fit(model, x_train, y_train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, device=device,
+                  seed=seed, progress=progress, desc="epochs")
+    return [row["loss"] for row in history]

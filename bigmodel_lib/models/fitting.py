@@ -6,24 +6,11 @@ same optimiser, same batches, same number of epochs.
 
 from __future__ import annotations
 
-import time
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..sizing import count_parameters  # noqa: F401  (its one home is sizing; the chapters import it from here too)
-
-
-@torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
-    model.eval()
-    device = next(model.parameters()).device
-    correct = 0
-    for i in range(0, len(x), batch_size):
-        pred = model(x[i:i + batch_size].to(device)).argmax(-1).cpu()
-        correct += int((pred == y[i:i + batch_size]).sum())
-    return correct / len(x)
+from ..training.classifier import accuracy, fit  # noqa: F401 (accuracy: re-exported)
 
 
 def fit_classifier(
@@ -38,32 +25,13 @@ def fit_classifier(
     seed: int = 0,
     progress: bool = False,
 ) -> dict:
-    """Adam on cross-entropy, shuffled mini-batches. Returns {'loss': per-epoch means, 'seconds'}."""
-    model.to(device).train()
+    """Adam on cross-entropy, shuffled mini-batches (the course's one loop, `training.classifier.fit`).
+    Returns {'loss': per-epoch means, 'seconds'}."""
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    g = torch.Generator().manual_seed(seed)
-    losses = []
-    epochs_iter = range(epochs)
-    if progress:
-        from tqdm.auto import tqdm
-
-        epochs_iter = tqdm(epochs_iter, desc=type(model).__name__, leave=False)
-    start = time.perf_counter()
-    for _ in epochs_iter:
-        order = torch.randperm(len(x), generator=g)
-        total, n = 0.0, 0
-        for i in range(0, len(x), batch_size):
-            batch = order[i:i + batch_size]
-            xb, yb = x[batch].to(device), y[batch].to(device)
-            loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(batch)
-            n += len(batch)
-        losses.append(total / n)
-    return {"loss": losses, "seconds": time.perf_counter() - start}
+    optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    history = fit(model, x, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, device=device, seed=seed,
+                  progress=progress, desc=type(model).__name__)
+    return {"loss": [row["loss"] for row in history], "seconds": history[-1]["seconds"]}
 
 
 def recurrent_flops(kind: str, input_size: int, hidden: int, steps: int) -> int:

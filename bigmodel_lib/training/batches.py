@@ -1,4 +1,5 @@
-"""Random training windows from a 1-D token tensor, with a resumable position.
+"""Batches: random training windows from a 1-D token tensor (with a resumable position), and
+index batches and padding for lists of token ids of different lengths (classifiers, fine-tuning).
 
 The trainer asks a batch source for `get_batch(split, batch_size) -> (x, y)`. `TokenWindows`
 is the simplest one: each batch is `batch_size` random windows of `block_size + 1` tokens,
@@ -11,6 +12,9 @@ a 2-process run sees exactly the examples of a 1-process run with twice the batc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import torch
 
 
@@ -73,3 +77,41 @@ def split_tokens(tokens: torch.Tensor, val_fraction: float = 0.1) -> tuple[torch
     """First (1 - val_fraction) for training, the rest for validation (nanoGPT's split)."""
     n = int(len(tokens) * (1 - val_fraction))
     return tokens[:n], tokens[n:]
+
+
+def pad_right(seqs: Sequence[Sequence[int]], value: int) -> torch.Tensor:
+    """(B, T) tensor of id (or label) lists right-padded with `value` to the longest."""
+    T = max(len(s) for s in seqs)
+    out = torch.full((len(seqs), T), value, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = torch.as_tensor(list(s), dtype=torch.long)
+    return out
+
+
+def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad id lists to the longest one: ids (B, T) and attention mask (B, T)."""
+    return pad_right(seqs, pad_id), pad_right([[1] * len(s) for s in seqs], 0)
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, shuffle: bool, seed: int = 0) -> list[np.ndarray]:
+    """Index batches of similar lengths (little padding); batch order shuffled when training."""
+    lengths = np.asarray(lengths)
+    if shuffle:
+        rng = np.random.default_rng(seed)
+        noisy = lengths + rng.random(len(lengths))  # random order among equal lengths
+        order = np.argsort(noisy, kind="stable")
+    else:
+        order = np.argsort(lengths, kind="stable")
+    batches = [order[i: i + batch_size] for i in range(0, len(order), batch_size)]
+    if shuffle:
+        rng.shuffle(batches)
+    return batches
+
+
+def training_batches(n_examples: int, batch_size: int, steps: int, seed: int = 0) -> list[np.ndarray]:
+    """`steps` index batches drawn by walking shuffled passes over the examples."""
+    rng = np.random.default_rng(seed)
+    order: list[int] = []
+    while len(order) < steps * batch_size:
+        order += rng.permutation(n_examples).tolist()
+    return [np.asarray(order[i * batch_size:(i + 1) * batch_size]) for i in range(steps)]

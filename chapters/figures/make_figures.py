@@ -126,13 +126,14 @@ DIAGRAMS = {"course_pipeline": course_pipeline, "mlm_vs_next_token": mlm_vs_next
             "pretrain_finetune": pretrain_finetune}
 
 
-def main() -> None:
+def main(diagrams: dict | None = None) -> None:
+    """Draw `diagrams` ({name: draw(lang) -> figure}; this file's own by default) in both languages."""
     plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "bigmodel-course", "font.family": "sans-serif",
                          "font.sans-serif": FONTS})
     import logging
 
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # a missing CJK font is the reader's, not ours
-    for name, draw in DIAGRAMS.items():
+    for name, draw in (diagrams or DIAGRAMS).items():
         for lang in ("zh", "en"):
             fig = draw(lang)
             fig.savefig(HERE / f"{name}.{lang}.svg", format="svg", bbox_inches="tight", metadata={"Date": None})
