@@ -5,12 +5,15 @@
 
 Prints a table: eager vs torch.compile, fp32 vs bf16, each with tokens/s and model FLOPs
 utilisation (MFU = tokens/s × (6N + 12·L·C·T) / measured peak matmul FLOP/s of that dtype).
+With `--overhead` it also compares the course `Trainer` with a minimal loop calling the same
+`train_step` on the same model: the difference is the trainer's own cost (logging, progress bar).
 No assertions: the figures describe this machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -58,6 +61,33 @@ def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n
     return table, make_model().num_parameters(), make_model().flops_per_token()
 
 
+def overhead(device_name: str | None, steps: int, batch_size: int, block_size: int, n_layer: int, n_head: int,
+             n_embd: int) -> dict:
+    """The trainer's tokens/s against a minimal loop over the same model (see `trainer_overhead`)."""
+    import torch
+
+    from bigmodel_lib import pick_device
+    from bigmodel_lib.data import load_tiny_shakespeare
+    from bigmodel_lib.models.gpt import GPT, GPTConfig
+    from bigmodel_lib.tokenizers.char import CharTokenizer
+    from bigmodel_lib.training.batches import TokenWindows, split_tokens
+    from bigmodel_lib.training.throughput import trainer_overhead
+
+    device = pick_device(device_name)
+    text = load_tiny_shakespeare()
+    tokenizer = CharTokenizer.train(text)
+    train, val = split_tokens(torch.tensor(tokenizer.encode(text)))
+    config = GPTConfig(block_size=block_size, vocab_size=tokenizer.vocab_size, n_layer=n_layer, n_head=n_head,
+                       n_embd=n_embd, dropout=0.0)
+
+    def make_model():
+        torch.manual_seed(0)
+        return GPT(config)
+
+    return trainer_overhead(make_model, TokenWindows(train, val, block_size, seed=0, device=device),
+                            batch_size=batch_size, steps=steps, device=device)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default=None)
@@ -71,8 +101,18 @@ def main(argv=None) -> None:
     parser.add_argument("--precisions", default="fp32,bf16", help="comma-separated: fp32, bf16, fp16 (fp16: CUDA only)")
     parser.add_argument("--compile-precisions", default=None, help="compile only these (default: every precision)")
     parser.add_argument("--json", default=None, help="also write the table and model facts to this JSON file")
+    parser.add_argument("--overhead", action="store_true",
+                        help="only compare the course Trainer with a minimal loop over the same model")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if args.overhead:
+        row = overhead(args.device, args.steps, args.batch_size, args.block_size, args.n_layer, args.n_head,
+                       args.n_embd)
+        print(f"minimal loop {row['minimal_loop_tokens_per_s']:,.0f} tokens/s, course Trainer "
+              f"{row['trainer_tokens_per_s']:,.0f} tokens/s: trainer overhead {row['trainer_overhead']:.1%}")
+        if args.json:
+            Path(args.json).write_text(json.dumps({"args": vars(args), **row}, indent=2))
+        return
     table, n_params, flops = run(args.device, args.steps, args.batch_size, args.block_size, args.n_layer, args.n_head,
                                  args.n_embd, not args.no_compile, precisions=tuple(args.precisions.split(",")),
                                  compile_precisions=tuple(args.compile_precisions.split(",")) if args.compile_precisions else None)
@@ -82,8 +122,6 @@ def main(argv=None) -> None:
           f"{n_params:,} parameters, {flops:,} FLOPs per training token; torch threads {torch.get_num_threads()}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     if args.json:
-        import json
-
         facts = {"args": vars(args), "parameters": n_params, "flops_per_token": flops,
                  "torch": torch.__version__, "rows": table.to_dict(orient="records")}
         if torch.cuda.is_available():
