@@ -29,7 +29,6 @@ MONOLINGUAL = {
     "05_architecture_design",
     "05b_pretrained_transformers",
     "06_text_classifier",
-    "07_training_a_gpt",
     "08_finetuning",
     "08b_instruction_tuning",
     "09_evaluation",
