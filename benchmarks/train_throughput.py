@@ -21,11 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 
-def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n_layer: int, n_head: int,
-        n_embd: int, compile_too: bool, precisions: tuple[str, ...] = ("fp32", "bf16"),
-        compile_precisions: tuple[str, ...] | None = None):
-    """Measure peak FLOP/s per precision and the trainer's speed; `compile_precisions` limits the compiled runs."""
-    import pandas as pd
+def setup(device_name: str | None, block_size: int, n_layer: int, n_head: int, n_embd: int):
+    """(device, make_model, make_data): the GPT on Tiny Shakespeare's characters, same weights every call."""
     import torch
 
     from bigmodel_lib import pick_device
@@ -33,7 +30,6 @@ def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n
     from bigmodel_lib.models.gpt import GPT, GPTConfig
     from bigmodel_lib.tokenizers.char import CharTokenizer
     from bigmodel_lib.training.batches import TokenWindows, split_tokens
-    from bigmodel_lib.training.throughput import measure_training, peak_matmul_flops
 
     device = pick_device(device_name)
     text = load_tiny_shakespeare()
@@ -46,14 +42,29 @@ def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n
         torch.manual_seed(0)
         return GPT(config)
 
+    def make_data():
+        return TokenWindows(train, val, block_size, seed=0, device=device)
+
+    return device, make_model, make_data
+
+
+def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n_layer: int, n_head: int,
+        n_embd: int, compile_too: bool, precisions: tuple[str, ...] = ("fp32", "bf16"),
+        compile_precisions: tuple[str, ...] | None = None):
+    """Measure peak FLOP/s per precision and the trainer's speed; `compile_precisions` limits the compiled runs."""
+    import pandas as pd
+
+    from bigmodel_lib.training.throughput import measure_training, peak_matmul_flops
+
+    device, make_model, make_data = setup(device_name, block_size, n_layer, n_head, n_embd)
+
     peaks = {p: peak_matmul_flops(p, device) for p in precisions}
     rows = []
     for compiled in (False, True) if compile_too else (False,):
         for precision in precisions:
             if compiled and compile_precisions is not None and precision not in compile_precisions:
                 continue
-            data = TokenWindows(train, val, block_size, seed=0, device=device)
-            row = measure_training(make_model, data, batch_size=batch_size, steps=steps, precision=precision,
+            row = measure_training(make_model, make_data(), batch_size=batch_size, steps=steps, precision=precision,
                                    compile=compiled, device=device, peak_flops=peaks[precision])
             rows.append({"device": str(device), "peak_TFLOP/s": peaks[precision] / 1e12, **row})
     table = pd.DataFrame(rows)
@@ -64,28 +75,12 @@ def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n
 def overhead(device_name: str | None, steps: int, batch_size: int, block_size: int, n_layer: int, n_head: int,
              n_embd: int) -> dict:
     """The trainer's tokens/s against a minimal loop over the same model (see `trainer_overhead`)."""
-    import torch
 
-    from bigmodel_lib import pick_device
-    from bigmodel_lib.data import load_tiny_shakespeare
-    from bigmodel_lib.models.gpt import GPT, GPTConfig
-    from bigmodel_lib.tokenizers.char import CharTokenizer
-    from bigmodel_lib.training.batches import TokenWindows, split_tokens
     from bigmodel_lib.training.throughput import trainer_overhead
 
-    device = pick_device(device_name)
-    text = load_tiny_shakespeare()
-    tokenizer = CharTokenizer.train(text)
-    train, val = split_tokens(torch.tensor(tokenizer.encode(text)))
-    config = GPTConfig(block_size=block_size, vocab_size=tokenizer.vocab_size, n_layer=n_layer, n_head=n_head,
-                       n_embd=n_embd, dropout=0.0)
+    device, make_model, make_data = setup(device_name, block_size, n_layer, n_head, n_embd)
 
-    def make_model():
-        torch.manual_seed(0)
-        return GPT(config)
-
-    return trainer_overhead(make_model, TokenWindows(train, val, block_size, seed=0, device=device),
-                            batch_size=batch_size, steps=steps, device=device)
+    return trainer_overhead(make_model, make_data(), batch_size=batch_size, steps=steps, device=device)
 
 
 def main(argv=None) -> None:

@@ -12,6 +12,10 @@ One optimizer step = `grad_accum` micro-batches of `batch_size` sequences (per p
 forward under autocast → loss / grad_accum → backward; then unscale → clip → AdamW step →
 LR schedule step. The same code runs on CPU, CUDA and MPS, and under DistributedDataParallel
 when `torch.distributed` is initialised (see `distributed.py`).
+
+That step is the function `train_step`; it returns the loss as a tensor on the device, and `fit`
+reads the losses back once per `log_every` steps (and at evaluations, checkpoints and callbacks),
+so the device never waits for the host in between.
 """
 
 from __future__ import annotations
@@ -82,7 +86,9 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    history: list[dict]  # one row per optimizer step: step, loss, lr, grad_norm, tokens_per_s
+    # one row per optimizer step: step, loss, lr, grad_norm, tokens, and seconds and tokens_per_s of its log
+    # interval (steps are read from the device together, once per interval, so they are timed together)
+    history: list[dict]
     evals: list[dict]  # one row per evaluation: step, train, val
     steps: int
     tokens: int  # training tokens seen (all processes)
