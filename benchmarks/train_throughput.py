@@ -5,12 +5,15 @@
 
 Prints a table: eager vs torch.compile, fp32 vs bf16, each with tokens/s and model FLOPs
 utilisation (MFU = tokens/s × (6N + 12·L·C·T) / measured peak matmul FLOP/s of that dtype).
+With `--overhead` it also compares the course `Trainer` with a minimal loop calling the same
+`train_step` on the same model: the difference is the trainer's own cost (logging, progress bar).
 No assertions: the figures describe this machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -18,11 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 
-def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n_layer: int, n_head: int,
-        n_embd: int, compile_too: bool, precisions: tuple[str, ...] = ("fp32", "bf16"),
-        compile_precisions: tuple[str, ...] | None = None):
-    """Measure peak FLOP/s per precision and the trainer's speed; `compile_precisions` limits the compiled runs."""
-    import pandas as pd
+def setup(device_name: str | None, block_size: int, n_layer: int, n_head: int, n_embd: int):
+    """(device, make_model, make_data): the GPT on Tiny Shakespeare's characters, same weights every call."""
     import torch
 
     from bigmodel_lib import pick_device
@@ -30,7 +30,6 @@ def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n
     from bigmodel_lib.models.gpt import GPT, GPTConfig
     from bigmodel_lib.tokenizers.char import CharTokenizer
     from bigmodel_lib.training.batches import TokenWindows, split_tokens
-    from bigmodel_lib.training.throughput import measure_training, peak_matmul_flops
 
     device = pick_device(device_name)
     text = load_tiny_shakespeare()
@@ -43,19 +42,45 @@ def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n
         torch.manual_seed(0)
         return GPT(config)
 
+    def make_data():
+        return TokenWindows(train, val, block_size, seed=0, device=device)
+
+    return device, make_model, make_data
+
+
+def run(device_name: str | None, steps: int, batch_size: int, block_size: int, n_layer: int, n_head: int,
+        n_embd: int, compile_too: bool, precisions: tuple[str, ...] = ("fp32", "bf16"),
+        compile_precisions: tuple[str, ...] | None = None):
+    """Measure peak FLOP/s per precision and the trainer's speed; `compile_precisions` limits the compiled runs."""
+    import pandas as pd
+
+    from bigmodel_lib.training.throughput import measure_training, peak_matmul_flops
+
+    device, make_model, make_data = setup(device_name, block_size, n_layer, n_head, n_embd)
+
     peaks = {p: peak_matmul_flops(p, device) for p in precisions}
     rows = []
     for compiled in (False, True) if compile_too else (False,):
         for precision in precisions:
             if compiled and compile_precisions is not None and precision not in compile_precisions:
                 continue
-            data = TokenWindows(train, val, block_size, seed=0, device=device)
-            row = measure_training(make_model, data, batch_size=batch_size, steps=steps, precision=precision,
+            row = measure_training(make_model, make_data(), batch_size=batch_size, steps=steps, precision=precision,
                                    compile=compiled, device=device, peak_flops=peaks[precision])
             rows.append({"device": str(device), "peak_TFLOP/s": peaks[precision] / 1e12, **row})
     table = pd.DataFrame(rows)
     table["model_TFLOP/s"] = table.pop("model_flops_per_s") / 1e12
     return table, make_model().num_parameters(), make_model().flops_per_token()
+
+
+def overhead(device_name: str | None, steps: int, batch_size: int, block_size: int, n_layer: int, n_head: int,
+             n_embd: int) -> dict:
+    """The trainer's tokens/s against a minimal loop over the same model (see `trainer_overhead`)."""
+
+    from bigmodel_lib.training.throughput import trainer_overhead
+
+    device, make_model, make_data = setup(device_name, block_size, n_layer, n_head, n_embd)
+
+    return trainer_overhead(make_model, make_data(), batch_size=batch_size, steps=steps, device=device)
 
 
 def main(argv=None) -> None:
@@ -71,8 +96,18 @@ def main(argv=None) -> None:
     parser.add_argument("--precisions", default="fp32,bf16", help="comma-separated: fp32, bf16, fp16 (fp16: CUDA only)")
     parser.add_argument("--compile-precisions", default=None, help="compile only these (default: every precision)")
     parser.add_argument("--json", default=None, help="also write the table and model facts to this JSON file")
+    parser.add_argument("--overhead", action="store_true",
+                        help="only compare the course Trainer with a minimal loop over the same model")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if args.overhead:
+        row = overhead(args.device, args.steps, args.batch_size, args.block_size, args.n_layer, args.n_head,
+                       args.n_embd)
+        print(f"minimal loop {row['minimal_loop_tokens_per_s']:,.0f} tokens/s, course Trainer "
+              f"{row['trainer_tokens_per_s']:,.0f} tokens/s: trainer overhead {row['trainer_overhead']:.1%}")
+        if args.json:
+            Path(args.json).write_text(json.dumps({"args": vars(args), **row}, indent=2))
+        return
     table, n_params, flops = run(args.device, args.steps, args.batch_size, args.block_size, args.n_layer, args.n_head,
                                  args.n_embd, not args.no_compile, precisions=tuple(args.precisions.split(",")),
                                  compile_precisions=tuple(args.compile_precisions.split(",")) if args.compile_precisions else None)
@@ -82,8 +117,6 @@ def main(argv=None) -> None:
           f"{n_params:,} parameters, {flops:,} FLOPs per training token; torch threads {torch.get_num_threads()}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     if args.json:
-        import json
-
         facts = {"args": vars(args), "parameters": n_params, "flops_per_token": flops,
                  "torch": torch.__version__, "rows": table.to_dict(orient="records")}
         if torch.cuda.is_available():

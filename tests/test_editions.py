@@ -26,7 +26,6 @@ from bigmodel_lib.course.editions import (
 # The chapters whose prose is still in one language, untagged. A chapter leaves this set when its
 # prose gets its lang-zh / lang-en pairs (test_monolingual_list_is_exact keeps the set exact).
 MONOLINGUAL = {
-    "07_training_a_gpt",
     "10_applications_and_challenges",
 }
 

@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import torch
 
 from bigmodel_lib.exercises import ExerciseFailed, ch07
 
@@ -37,3 +38,18 @@ def test_zero_memory_check():
     assert "passed" in ch07.check_zero_memory(good)
     with pytest.raises(ExerciseFailed, match="stage"):
         ch07.check_zero_memory(lambda n, gpus, stage: 16 * n / gpus)
+
+
+def _clip(grads, max_norm):
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+    factor = torch.clamp(max_norm / (norm + 1e-6), max=1.0)
+    return [g * factor for g in grads], norm
+
+
+def test_clip_global_norm_check():
+    assert "passed" in ch07.check_clip_global_norm(_clip)
+    with pytest.raises(ExerciseFailed):  # each tensor clipped on its own
+        ch07.check_clip_global_norm(lambda grads, c: ([g * min(1.0, c / float(torch.linalg.vector_norm(g))) for g in grads],
+                                                      torch.linalg.vector_norm(grads[0])))
+    with pytest.raises(ExerciseFailed):  # always scaled to the bound, even below it
+        ch07.check_clip_global_norm(lambda grads, c: ([g * c / _clip(grads, c)[1] for g in grads], _clip(grads, c)[1]))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+import sys
 
 import pytest
 import torch
@@ -17,6 +19,7 @@ from bigmodel_lib.training.trainer import (
     autocast_context,
     enable_activation_checkpointing,
     make_optimizer,
+    train_step,
 )
 from tests._training_fixtures import FixedBatches, one_thread, shakespeare_tokens, tiny_gpt
 
@@ -67,27 +70,74 @@ def test_weight_decay_only_on_matrices(tokens):
     assert sum(p.numel() for g in groups for p in g["params"]) == sum(p.numel() for p in model.parameters())
 
 
+def sgd_step(model, micro_batches, grad_clip=None):
+    """One `train_step` with plain SGD at lr 1: the parameters move by exactly minus the (clipped) gradient."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    before = [p.detach().clone() for p in model.parameters()]
+    loss, norm = train_step(model, optimizer, scheduler, scaler, micro_batches, grad_clip=grad_clip)
+    return loss, norm, [b - p.detach() for b, p in zip(before, model.parameters(), strict=True)]
+
+
 @pytest.mark.reference
-def test_gradient_accumulation_equals_one_big_batch(tokens):
+def test_train_step_accumulation_equals_one_big_batch(tokens):
+    x, y = windows(tokens).get_batch("train", 16)
+    loss1, _, step1 = sgd_step(tiny(tokens), [(x, y)])
+    loss4, _, step4 = sgd_step(tiny(tokens), [(x[i:i + 4], y[i:i + 4]) for i in range(0, 16, 4)])
+    # Four means of 4·T losses summed instead of one mean of 16·T: the tiny model's round-off, relative to the loss
+    # (~log V) and to the largest gradient.
+    cfg = tiny(tokens).config
+    terms = transformer_roundings(cfg.n_layer, cfg.n_embd, 4 * cfg.n_embd, cfg.n_embd // cfg.n_head, cfg.block_size)
+    terms += 16 * cfg.block_size
+    check_matches("accumulated loss", float(loss4), float(loss1), terms=terms)
+    for i, (g1, g4) in enumerate(zip(step1, step4, strict=True)):
+        check_matches(f"accumulated gradient {i}", g4, g1, terms=terms, magnitude=max(float(g1.abs().max()), 1e-30))
+
+
+def test_train_step_clipping_bounds_the_update(tokens):
+    batch = [windows(tokens).get_batch("train", 8)]
+    _, norm, free = sgd_step(tiny(tokens), batch)
+    assert math.isnan(float(norm))  # no clipping: no norm computed
+    _, norm, clipped = sgd_step(tiny(tokens), batch, grad_clip=0.1)
+    update_norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(u) for u in clipped])))
+    free_norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(u) for u in free])))
+    assert float(norm) == pytest.approx(free_norm, rel=1e-4)  # the norm returned is the one before clipping
+    assert free_norm > 0.1 and update_norm == pytest.approx(0.1, rel=1e-4)  # clipped to the bound, direction kept
+    cosine = sum(float((a * b).sum()) for a, b in zip(free, clipped, strict=True)) / (free_norm * update_norm)
+    assert cosine == pytest.approx(1.0, abs=1e-5)
+
+
+def test_train_step_returns_tensors_and_fit_reads_them_once_per_interval(tokens, monkeypatch):
+    """No host sync per step: the step returns device tensors; fit reads them at log points only."""
+    batch = [windows(tokens).get_batch("train", 4)]
+    loss, norm, _ = sgd_step(tiny(tokens), batch, grad_clip=1.0)
+    assert isinstance(loss, torch.Tensor) and isinstance(norm, torch.Tensor)
+    reads = {"n": 0}
+    for name in ("item", "tolist", "__float__"):
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            # the trainer's own reads (AdamW's CPU step counters are read inside torch, without a device sync)
+            reads["n"] += sys._getframe(1).f_code.co_filename.endswith(os.path.join("training", "trainer.py"))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    config = TrainConfig(max_steps=40, batch_size=4, log_every=20, eval_every=0, **QUIET)
+    result = Trainer(tiny(tokens), windows(tokens), config, device="cpu").fit()
+    assert len(result.history) == 40 and all(isinstance(r["loss"], float) for r in result.history)
+    # reads: after step 1, 20 and 40 (one each), and the final evaluation's two splits; none per step
+    assert reads["n"] <= 6, f"{reads['n']} reads of device values in 40 steps"
+
+
+@pytest.mark.reference
+def test_gradient_accumulation_in_the_trainer_gives_the_same_run(tokens):
     big = [windows(tokens).get_batch("train", 16) for _ in range(3)]  # three optimizer steps of 16 sequences
     config = dict(max_steps=3, warmup_steps=1, lr=3e-3, eval_every=0, eval_batches=1, progress=False)
     one = Trainer(tiny(tokens), FixedBatches(big), TrainConfig(batch_size=16, **config), device="cpu")
     four = Trainer(tiny(tokens), FixedBatches(big, split_into=4),
                    TrainConfig(batch_size=4, grad_accum=4, **config), device="cpu")
-    # the accumulated gradient of 4 micro-batches of 4 equals the gradient of the batch of 16
-    loss1, _ = one.forward_backward()
-    loss4, _ = four.forward_backward()
-    # Four means of 4·T losses summed instead of one mean of 16·T: the tiny model's round-off, relative to the loss
-    # (~log V) and to the largest gradient.
-    cfg = one.model.config
-    terms = transformer_roundings(cfg.n_layer, cfg.n_embd, 4 * cfg.n_embd, cfg.n_embd // cfg.n_head, cfg.block_size)
-    terms += 16 * cfg.block_size
-    check_matches("accumulated loss", float(loss4), float(loss1), terms=terms)
-    for (name, p1), (_, p4) in zip(one.model.named_parameters(), four.model.named_parameters(), strict=True):
-        check_matches(f"accumulated gradient of {name}", p4.grad, p1.grad, terms=terms,
-                      magnitude=max(float(p1.grad.abs().max()), 1e-30))
-    one.optimizer_step(), four.optimizer_step()
-    # and whole training steps give the same losses (Adam amplifies round-off in near-zero
+    # whole training steps give the same losses (Adam amplifies round-off in near-zero
     # gradients such as the key bias's, so later steps agree to 1e-4, not bit for bit)
     r1, r4 = one.fit(), four.fit()
     assert r1.losses == pytest.approx(r4.losses, abs=1e-4)

@@ -1,4 +1,4 @@
-"""Checks for chapter 07's exercises: the learning-rate schedule, MFU, and ZeRO memory per GPU."""
+"""Checks for chapter 07's exercises: the learning-rate schedule, MFU, ZeRO memory per GPU, gradient clipping."""
 
 from __future__ import annotations
 
@@ -52,3 +52,33 @@ def check_zero_memory(fn: Callable[[float, int, int], float]) -> str:
                    "copy + two Adam moments) are split across the GPUs? Stage 1 splits the optimizer states, "
                    "2 also the gradients, 3 also the weights.")
     return passed("exercise 3 (ZeRO memory per GPU)")
+
+
+def check_clip_global_norm(fn: Callable) -> str:
+    """Exercise 4: `fn(grads, max_norm)` → (clipped gradients, norm before clipping), the norm taken over all
+    tensors together, as `torch.nn.utils.clip_grad_norm_` does."""
+    import torch
+
+    from ..numerics import roundoff_bound
+
+    generator = torch.Generator().manual_seed(7)
+    for max_norm, scale in [(1.0, 3.0), (1.0, 0.01), (0.5, 1.0)]:
+        grads = [scale * torch.randn(shape, generator=generator) for shape in [(4, 3), (5,), (2, 2, 2)]]
+        reference = [g.clone().requires_grad_() for g in grads]
+        for p, g in zip(reference, grads, strict=True):
+            p.grad = g.clone()
+        want_norm = float(torch.nn.utils.clip_grad_norm_(reference, max_norm))
+        clipped, norm = fn([g.clone() for g in grads], max_norm)
+        terms = sum(g.numel() for g in grads)
+        per_tensor = max(float(torch.linalg.vector_norm(g)) for g in grads)
+        expect(not math.isclose(float(norm), per_tensor, rel_tol=1e-6),
+               "the norm is over all gradients together: √(Σ over every tensor of Σ g²), not one tensor's norm.")
+        # float32 round-off of one sum of squares over every entry
+        expect(abs(float(norm) - want_norm) <= roundoff_bound(terms, magnitude=want_norm),
+               "return the norm before clipping: √(Σ g²) over every entry of every gradient.")
+        for got, p in zip(clipped, reference, strict=True):
+            expect(tuple(got.shape) == tuple(p.grad.shape), "return the gradients in their own shapes and order.")
+            expect(float((got - p.grad).abs().max()) <= roundoff_bound(terms, magnitude=float(p.grad.abs().max())),
+                   f"with max_norm {max_norm}: above the bound, scale every gradient by max_norm / norm (one factor "
+                   "for all); at or below it, leave them as they are.")
+    return passed("exercise 4 (clipping by the global norm)")

@@ -12,6 +12,10 @@ One optimizer step = `grad_accum` micro-batches of `batch_size` sequences (per p
 forward under autocast → loss / grad_accum → backward; then unscale → clip → AdamW step →
 LR schedule step. The same code runs on CPU, CUDA and MPS, and under DistributedDataParallel
 when `torch.distributed` is initialised (see `distributed.py`).
+
+That step is the function `train_step`; it returns the loss as a tensor on the device, and `fit`
+reads the losses back once per `log_every` steps (and at evaluations, checkpoints and callbacks),
+so the device never waits for the host in between.
 """
 
 from __future__ import annotations
@@ -82,7 +86,9 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    history: list[dict]  # one row per optimizer step: step, loss, lr, grad_norm, tokens_per_s
+    # one row per optimizer step: step, loss, lr, grad_norm, tokens, and seconds and tokens_per_s of its log
+    # interval (steps are read from the device together, once per interval, so they are timed together)
+    history: list[dict]
     evals: list[dict]  # one row per evaluation: step, train, val
     steps: int
     tokens: int  # training tokens seen (all processes)
@@ -201,6 +207,34 @@ def estimate_loss(
     return out
 
 
+def train_step(model, optimizer, scheduler, scaler, micro_batches, *, precision="fp32", grad_clip=None,
+               no_sync=None):
+    """One optimizer step over `micro_batches` [(x, y), ...]; returns (mean loss, gradient norm) as tensors.
+
+    Each micro-batch's loss is divided by their number, so the summed gradients are the gradient of the
+    mean loss over all of them: k micro-batches of b sequences step like one batch of k·b sequences.
+    """
+    device = next(model.parameters()).device
+    loss_sum = torch.zeros((), device=device)
+    for i, (x, y) in enumerate(micro_batches):
+        last = i == len(micro_batches) - 1
+        with nullcontext() if last or no_sync is None else no_sync():  # DDP: all-reduce once, at the last
+            with autocast_context(device, precision):
+                _, loss = model(x, y)
+                loss = loss / len(micro_batches)
+            scaler.scale(loss).backward()  # fp16: scaled so small gradients do not underflow
+        loss_sum += loss.detach().float()  # stays on the device: no host sync
+    grad_norm = torch.full((), float("nan"), device=device)
+    if grad_clip is not None:
+        scaler.unscale_(optimizer)
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(optimizer)  # fp16: skipped if a gradient overflowed
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+    scheduler.step()
+    return loss_sum, grad_norm
+
+
 class Trainer:
     """Train `model` on batches from `data` as `config` says; see the module docstring."""
 
@@ -245,50 +279,22 @@ class Trainer:
         self._writer = None
 
     # ---- one optimizer step -------------------------------------------------------------
-    def forward_backward(self) -> tuple[torch.Tensor, int]:
-        """Accumulate gradients over `grad_accum` micro-batches; returns (mean loss, tokens)."""
+    def run_step(self) -> tuple[torch.Tensor, torch.Tensor, float, int]:
+        """Draw `grad_accum` micro-batches and take one `train_step`: (loss, grad norm, lr, tokens).
+
+        Loss and norm stay tensors on the device: reading them forces a host sync, done at log points only.
+        """
         cfg = self.config
         self.train_model.train()
-        loss_sum = torch.zeros((), device=self.device)
-        tokens = 0
-        for micro in range(cfg.grad_accum):
-            x, y = self.data.get_batch("train", cfg.batch_size)  # (B, T), (B, T)
-            last = micro == cfg.grad_accum - 1
-            # DDP: all-reduce gradients only after the last micro-batch
-            sync = self.train_model.no_sync() if self.distributed and not last else nullcontext()
-            with sync:
-                with autocast_context(self.device, cfg.precision):
-                    _, loss = self.train_model(x, y)
-                    loss = loss / cfg.grad_accum  # so the summed gradient is the mean over micro-batches
-                self.scaler.scale(loss).backward()
-            loss_sum += loss.detach().float()
-            tokens += x.numel() * self.world_size
-        return loss_sum, tokens
-
-    def optimizer_step(self) -> tuple[float, float]:
-        """Unscale → clip → AdamW step → schedule step; returns (lr used, gradient norm)."""
-        grad_norm = float("nan")
-        if self.config.grad_clip is not None:
-            self.scaler.unscale_(self.optimizer)
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip))
+        micro_batches = [self.data.get_batch("train", cfg.batch_size) for _ in range(cfg.grad_accum)]
         lr = self.scheduler.get_last_lr()[0]
-        self.scaler.step(self.optimizer)  # skips the step if fp16 gradients overflowed
-        self.scaler.update()
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scheduler.step()
+        # DDP: all-reduce gradients only after the last micro-batch
+        no_sync = self.train_model.no_sync if self.distributed else None
+        loss, grad_norm = train_step(self.train_model, self.optimizer, self.scheduler, self.scaler, micro_batches,
+                                     precision=cfg.precision, grad_clip=cfg.grad_clip, no_sync=no_sync)
         self.step += 1
-        return lr, grad_norm
-
-    def train_step(self) -> dict:
-        t0 = time.perf_counter()
-        loss_sum, tokens = self.forward_backward()
-        lr, grad_norm = self.optimizer_step()
-        loss_value = _mean_over_ranks(loss_sum)  # the global batch's loss
-        if self.device.type == "cuda":
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - t0
-        return {"step": self.step, "loss": loss_value, "lr": lr, "grad_norm": grad_norm,
-                "tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds}
+        tokens = sum(x.numel() for x, _ in micro_batches) * self.world_size
+        return loss, grad_norm, lr, tokens
 
     def evaluate(self) -> dict:
         cfg = self.config
@@ -321,28 +327,39 @@ class Trainer:
             self._log_eval(self.evaluate())
         bar = tqdm(total=cfg.max_steps, initial=self.step, desc=cfg.desc, disable=not cfg.progress or self.rank != 0,
                    dynamic_ncols=True)
+        first_step = self.step + 1
+        pending: list[tuple] = []  # steps whose loss is still on the device
+        interval_start = time.perf_counter()
         try:
             while self.step < cfg.max_steps:
-                row = self.train_step()
-                history.append(row)
-                self._log_train(row)
-                bar.update(1)
-                if self.step % cfg.log_every == 0 or self.step == cfg.max_steps:
-                    recent = history[-cfg.log_every:]
-                    tok_s = sum(r["tokens"] for r in recent) / sum(r["seconds"] for r in recent)
-                    bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{tok_s:,.0f}", refresh=False)
-                for callback in self.callbacks:
-                    callback(self, row)
+                pending.append((self.step + 1, *self.run_step()))
                 last = self.step == cfg.max_steps
-                if last or (cfg.eval_every and self.step % cfg.eval_every == 0):
+                evaluate = last or (cfg.eval_every and self.step % cfg.eval_every == 0)
+                save = self.out_dir is not None and (last or (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0))
+                # one host sync per log interval, not per step; the first step alone (one-off costs), and
+                # every step when callbacks need its numbers
+                if (self.step % cfg.log_every == 0 or evaluate or save or self.callbacks or self.step == first_step):
+                    rows = self._read_pending(pending, time.perf_counter() - interval_start)
+                    history.extend(rows)
+                    pending = []
+                    bar.update(len(rows))
+                    bar.set_postfix(loss=f"{rows[-1]['loss']:.3f}", tok_s=f"{rows[-1]['tokens_per_s']:,.0f}",
+                                    refresh=False)
+                    for row in rows:
+                        for callback in self.callbacks:
+                            callback(self, row)
+                    interval_start = time.perf_counter()
+                if evaluate:
                     evaluation = self.evaluate()
                     self._log_eval(evaluation)
-                    bar.set_postfix(loss=f"{row['loss']:.3f}", val=f"{evaluation['val']:.3f}", refresh=False)
+                    bar.set_postfix(loss=f"{history[-1]['loss']:.3f}", val=f"{evaluation['val']:.3f}", refresh=False)
                     stopped_early = self._should_stop(evaluation["val"])
-                if self.out_dir is not None and (last or stopped_early or (cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0)):
+                if self.out_dir is not None and (save or stopped_early):
                     self.save()
                 if stopped_early:
                     break
+                if evaluate or save:  # (always after a read) evaluation and checkpoints are not training time
+                    interval_start = time.perf_counter()
         finally:
             bar.close()
             self._close_logs()
@@ -355,6 +372,24 @@ class Trainer:
             wall_seconds=time.perf_counter() - start_wall, stopped_early=stopped_early,
             config=asdict(cfg),
         )
+
+    def _read_pending(self, pending: list[tuple], seconds: float) -> list[dict]:
+        """History rows of the steps in `pending`, read from the device in one transfer, and logged.
+
+        The interval's time is shared equally among its steps (they were not synchronised one by one).
+        """
+        values = torch.stack([torch.stack([loss, norm.float()]) for _, loss, norm, _, _ in pending])
+        if self.distributed:  # the global batch's loss and norm: mean over the processes
+            torch.distributed.all_reduce(values, op=torch.distributed.ReduceOp.SUM)
+            values /= self.world_size
+        tokens = sum(t for *_, t in pending)
+        rows = []
+        for (step, _, _, lr, step_tokens), (loss, norm) in zip(pending, values.tolist(), strict=True):
+            row = {"step": step, "loss": loss, "lr": lr, "grad_norm": norm, "tokens": step_tokens,
+                   "seconds": seconds / len(pending), "tokens_per_s": tokens / seconds}
+            self._log_train(row)
+            rows.append(row)
+        return rows
 
     def _should_stop(self, val: float) -> bool:
         if val < self._best - self.config.early_stopping_min_delta:
