@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_figures_03_04 import _arrow, _box, _save, plt  # noqa: E402
+from make_figures_03_04 import _arrow, _box, _save, _setup, plt  # noqa: E402
 
 TEXT = {
     "en": {
@@ -32,16 +32,6 @@ TEXT = {
         "unsafe": "pickle（torch.save、.bin、.pt）：\n加载时可能运行代码",
     },
 }
-
-
-def _setup() -> None:
-    from matplotlib import font_manager
-
-    for path in font_manager.findSystemFonts(fontext="otf") + font_manager.findSystemFonts():
-        if "NotoSansCJK-Regular" in path:  # for the layout only: the SVG names fonts, never embeds them
-            font_manager.fontManager.addfont(path)
-    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "bigmodel-course-10b",
-                         "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"], "font.size": 10.5})
 
 
 def tools_and_resources(lang: str) -> Path:
@@ -66,6 +56,7 @@ def tools_and_resources(lang: str) -> Path:
 
 def main() -> None:
     _setup()
+    plt.rcParams["svg.hashsalt"] = "bigmodel-course-10b"
     for lang in TEXT:
         print(tools_and_resources(lang).relative_to(Path(__file__).resolve().parent.parent.parent))
 
