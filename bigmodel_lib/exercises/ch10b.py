@@ -84,8 +84,11 @@ def check_safetensors_header(read_header: Callable) -> str:
                "step": torch.tensor(3, dtype=torch.int64)}
     for metadata in (None, {"format": "pt"}):
         data = save(tensors, metadata=metadata)
+        want = safetensors_header(data)
         got = read_header(data)
-        expect(got is not None and {k: (v[0], list(v[1])) for k, v in dict(got).items()} == safetensors_header(data),
+        expect(isinstance(got, dict) and set(got) == set(want),
                "the first 8 bytes are the header's length (little-endian unsigned 64-bit: struct '<Q'); the JSON "
-               "that follows maps each tensor to its dtype, shape and offsets; skip the '__metadata__' entry")
+               "that follows has one entry per tensor, and a '__metadata__' entry to skip")
+        expect(all((got[name][0], list(got[name][1])) == spec for name, spec in want.items()),
+               "each tensor's entry gives its 'dtype' (e.g. 'F32') and 'shape' (a list, [] for a scalar)")
     return passed("safetensors header")
