@@ -43,9 +43,10 @@ _NOT_A_SUBJECT = {"it", "this", "that", "these", "there", "if", "when", "for", "
 
 @dataclass(frozen=True)
 class QAItem:
-    """One extractive question: the `answer` is a span of `context`, a paragraph of `topic`."""
+    """One extractive question about `subject`: the `answer` is a span of `context`, a paragraph of `topic`."""
 
     topic: str
+    subject: str
     question: str
     context: str
     answer: str
@@ -91,7 +92,7 @@ def _definition_in(topic: str, paragraph: str, seen: set[str]) -> QAItem | None:
             continue
         seen.add(subject)
         question = f"According to the text, what {match['verb']} {subject}?"
-        return QAItem(topic, question, paragraph, match["answer"].strip())
+        return QAItem(topic, subject, question, paragraph, match["answer"].strip())
     return None
 
 

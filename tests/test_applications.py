@@ -64,7 +64,7 @@ def test_token_f1_and_exact_match_follow_squad():
 
 def test_definition_questions_take_the_predicate_of_a_definition_sentence():
     items = definition_questions(TOY_TOPICS, 5)
-    assert items == [QAItem("compound", "According to the text, what is a suite?",
+    assert items == [QAItem("compound", "a suite", "According to the text, what is a suite?",
                             " ".join(TOY_TOPICS["compound"].split("\n\n")[1].split()),
                             "a group of statements controlled by a clause")]
     assert items[0].answer in items[0].context

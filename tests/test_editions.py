@@ -33,7 +33,6 @@ MONOLINGUAL = {
     "08_finetuning",
     "08b_instruction_tuning",
     "09_evaluation",
-    "10_applications_and_challenges",
     "11_faq",
 }
 
