@@ -10,6 +10,7 @@ date); text stays text, so a browser draws it with its own fonts, CJK included.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -19,7 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]
+sys.path.insert(0, str(HERE))
+from make_figures_03_04 import _setup as _setup_fonts  # noqa: E402
+
 FRAMES = 5
 STATES = ["∅", "a", "∅", "b", "∅"]   # the target "ab" with a blank before, between and after
 PATH = [1, 1, 2, 3, 4]               # a a ∅ b ∅ → "ab"
@@ -37,13 +40,8 @@ TEXT = {
 
 
 def _setup() -> None:
-    from matplotlib import font_manager
-
-    for path in font_manager.findSystemFonts(fontext="otf") + font_manager.findSystemFonts():
-        if "NotoSansCJK-Regular" in path:  # for the layout only: the SVG names fonts, never embeds them
-            font_manager.fontManager.addfont(path)
-    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "bigmodel-course-10", "font.family": FONTS,
-                         "font.size": 10.5})
+    _setup_fonts()  # chapters 03-04's fonts and SVG settings, with this chapter's own hash salt
+    plt.rcParams["svg.hashsalt"] = "bigmodel-course-10"
 
 
 def _arrow(ax, start, end, color="#7f8c8d", lw=1.0, **kw):
