@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 
 
-def collapse(path: list[int], blank: int = 0) -> list[int]:
-    """The transcript a frame-level path stands for: repeats merged, then blanks deleted."""
+def collapse(path: list, blank: object = 0) -> list:
+    """The transcript a frame-level path stands for: repeats merged, then blanks deleted (ids or characters)."""
     merged = [s for i, s in enumerate(path) if i == 0 or s != path[i - 1]]
     return [s for s in merged if s != blank]
 
