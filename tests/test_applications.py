@@ -82,3 +82,14 @@ def test_baselines_answer_with_sentences_of_the_context():
     item = definition_questions(TOY_TOPICS, 1)[0]
     assert first_sentence_baseline(item) == "Statements are grouped."
     assert overlap_baseline(item) == "A suite is a group of statements controlled by a clause."
+
+
+def test_smollm2_answer_is_the_first_line_of_its_chat_reply_to_the_qa_prompt(smollm2):
+    from bigmodel_lib.applications import QA_PROMPT, smollm2_answer
+
+    model, tok = smollm2
+    item = definition_questions(TOY_TOPICS, 1)[0]
+    reply = smollm2_chat(model, tok, QA_PROMPT.format(context=item.context, question=item.question), max_new_tokens=12)
+    answer = smollm2_answer(model, tok, item, max_new_tokens=12)
+    assert answer and "\n" not in answer and not answer.endswith(".")
+    assert reply.startswith(answer)
