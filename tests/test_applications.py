@@ -37,3 +37,59 @@ def test_chat_answer_is_the_greedy_continuation_of_the_templated_prompt(smollm2)
             if nxt.item() == tok.eos_token_id:
                 break
     assert answer == tok.decode(ids[0, prompt_len:], skip_special_tokens=True).strip()
+
+
+# ---------------------------------------------------------------- question answering, measured
+
+from bigmodel_lib.applications import (  # noqa: E402
+    QAItem,
+    definition_questions,
+    exact_match,
+    first_sentence_baseline,
+    overlap_baseline,
+    token_f1,
+)
+
+TOY_TOPICS = {"compound": "Intro text here that is long enough to be a paragraph of the manual, really.\n\n"
+                          "Statements are grouped. A suite is a group of statements controlled by a clause. More text.",
+              "zz": "It is nothing we can use as a definition because the subject is a pronoun here."}
+
+
+def test_token_f1_and_exact_match_follow_squad():
+    assert exact_match("The executable statement.", "an executable statement") == 1.0
+    assert token_f1("an executable statement", "an executable statement") == 1.0
+    assert token_f1("a statement", "an executable statement") == pytest.approx(2 * 1 * 0.5 / 1.5)
+    assert token_f1("nothing shared", "an executable statement") == 0.0
+
+
+def test_definition_questions_take_the_predicate_of_a_definition_sentence():
+    items = definition_questions(TOY_TOPICS, 5)
+    assert items == [QAItem("compound", "a suite", "According to the text, what is a suite?",
+                            " ".join(TOY_TOPICS["compound"].split("\n\n")[1].split()),
+                            "a group of statements controlled by a clause")]
+    assert items[0].answer in items[0].context
+
+
+def test_definition_questions_on_the_python_manual_are_extractive():
+    from bigmodel_lib.data import python_reference_topics
+
+    items = definition_questions(python_reference_topics(), 20)
+    assert len(items) == 20 and all(item.answer in item.context for item in items)
+    assert len({item.question for item in items}) == 20
+
+
+def test_baselines_answer_with_sentences_of_the_context():
+    item = definition_questions(TOY_TOPICS, 1)[0]
+    assert first_sentence_baseline(item) == "Statements are grouped."
+    assert overlap_baseline(item) == "A suite is a group of statements controlled by a clause."
+
+
+def test_smollm2_answer_is_the_first_line_of_its_chat_reply_to_the_qa_prompt(smollm2):
+    from bigmodel_lib.applications import QA_PROMPT, smollm2_answer
+
+    model, tok = smollm2
+    item = definition_questions(TOY_TOPICS, 1)[0]
+    reply = smollm2_chat(model, tok, QA_PROMPT.format(context=item.context, question=item.question), max_new_tokens=12)
+    answer = smollm2_answer(model, tok, item, max_new_tokens=12)
+    assert answer and "\n" not in answer and not answer.endswith(".")
+    assert reply.startswith(answer)

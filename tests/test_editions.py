@@ -25,9 +25,7 @@ from bigmodel_lib.course.editions import (
 
 # The chapters whose prose is still in one language, untagged. A chapter leaves this set when its
 # prose gets its lang-zh / lang-en pairs (test_monolingual_list_is_exact keeps the set exact).
-MONOLINGUAL = {
-    "10_applications_and_challenges",
-}
+MONOLINGUAL: set[str] = set()
 
 
 def prose(text, lang=None, **metadata):

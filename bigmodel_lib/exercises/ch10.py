@@ -1,4 +1,4 @@
-"""Checks for chapter 10's exercises: mel band centres, 4-bit block quantisation, mean reciprocal rank."""
+"""Checks for chapter 10's exercises: mel band centres, 4-bit block quantisation, mean reciprocal rank, CTC frames."""
 
 from __future__ import annotations
 
@@ -66,3 +66,26 @@ def check_mrr(fn: Callable[[list, list], float]) -> str:
         expect(abs(got - want_value) < 1e-9, "for each query find the 1-based rank of the FIRST relevant label "
                "(0 contribution if none), add 1/rank, divide by the number of queries.")
     return passed("exercise 3 (mean reciprocal rank)")
+
+
+def check_min_ctc_frames(fn: Callable[[list[int]], int]) -> str:
+    """Exercise 4: `fn(target)` → the fewest frames from which CTC can emit `target` (labels ≥ 1, blank 0).
+
+    Checked against the CTC loss itself: with every symbol possible in every frame, the loss is
+    finite from that many frames on and infinite with one frame fewer.
+    """
+    import torch
+
+    from ..models.ctc import ctc_loss
+
+    def possible(target: list[int], frames: int) -> bool:
+        return bool(torch.isfinite(ctc_loss(torch.zeros(frames, 4, dtype=torch.float64), target)))
+
+    for target in ([1, 2, 3], [1, 1], [2, 2, 2], [1, 2, 2, 1, 1], [3]):
+        got = int(fn(list(target)))
+        expect(got >= len(target), f"each label needs at least one frame: {target} needs ≥ {len(target)}, got {got}.")
+        expect(possible(target, got), f"{got} frames cannot emit {target}: two equal labels in a row need a "
+               "blank frame between them, or they would merge.")
+        expect(got == 1 or not possible(target, got - 1), f"{target} fits in fewer than {got} frames: only equal "
+               "neighbours need a blank between them.")
+    return passed("exercise 4 (fewest frames for CTC)")

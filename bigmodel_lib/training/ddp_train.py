@@ -1,12 +1,15 @@
-"""Train the character-level GPT on Tiny Shakespeare, in one process or under torchrun (DDP).
+"""Train the character-level GPT on Tiny Shakespeare, in one process or under torchrun (DDP or FSDP).
 
     python -m bigmodel_lib.training.ddp_train --steps 20 --global-batch 8 --out single.json
     torchrun --standalone --nproc_per_node=2 -m bigmodel_lib.training.ddp_train \\
         --steps 20 --global-batch 8 --out ddp.json
+    torchrun --standalone --nproc_per_node=2 -m bigmodel_lib.training.ddp_train \\
+        --steps 20 --global-batch 8 --parallel fsdp --out fsdp.json
 
 Both runs see the same examples: every rank draws the same global batch and keeps its slice
 (`TokenWindows`), and DDP averages the gradients, so the losses match the single-process run
-at the same global batch up to float round-off. Rank 0 writes the losses to `--out` (JSON).
+at the same global batch up to float round-off. Rank 0 writes the losses and the bytes of parameters
+and optimizer state it holds (all of them under DDP, its shards under FSDP) to `--out` (JSON).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 import torch
 
 from .batches import TokenWindows, split_tokens
-from .distributed import cleanup_distributed, setup_distributed
+from .distributed import cleanup_distributed, local_state_bytes, setup_distributed
 from .trainer import TrainConfig, Trainer
 
 
@@ -36,6 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chars", type=int, default=0, help="use only the first N characters (0 = all)")
     parser.add_argument("--eval-batches", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--parallel", choices=("ddp", "fsdp"), default="ddp",
+                        help="under torchrun: a full copy per process (ddp) or shards (fsdp)")
     parser.add_argument("--device", default=None, help="auto, cpu, cuda (default: BIGMODEL_DEVICE or auto)")
     parser.add_argument("--out", type=Path, default=None, help="JSON file for the losses (rank 0)")
     return parser.parse_args(argv)
@@ -61,11 +66,14 @@ def main(argv: list[str] | None = None) -> dict:
                        n_embd=args.n_embd, dropout=0.0)
     train_config = TrainConfig(max_steps=args.steps, batch_size=args.global_batch // info.world_size, lr=args.lr,
                                warmup_steps=args.warmup, eval_every=0, eval_batches=args.eval_batches,
-                               progress=info.is_main, desc=f"{info.world_size} process(es)")
+                               parallel=args.parallel, progress=info.is_main, desc=f"{info.world_size} process(es)")
     start = time.perf_counter()
-    result = Trainer(GPT(config), data, train_config, device=info.device).fit()
+    trainer = Trainer(GPT(config), data, train_config, device=info.device)
+    result = trainer.fit()
     summary = {"world_size": info.world_size, "backend": info.backend, "device": str(info.device),
+               "parallel": args.parallel if info.world_size > 1 else "none",
                "losses": result.losses, "val": result.final_val, "tokens_per_s": result.tokens_per_s,
+               "state_bytes": local_state_bytes(trainer.model, trainer.optimizer),
                "wall_seconds": time.perf_counter() - start, "threads_per_process": torch.get_num_threads()}
     if info.is_main and args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)

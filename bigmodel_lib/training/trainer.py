@@ -10,8 +10,9 @@
 
 One optimizer step = `grad_accum` micro-batches of `batch_size` sequences (per process):
 forward under autocast → loss / grad_accum → backward; then unscale → clip → AdamW step →
-LR schedule step. The same code runs on CPU, CUDA and MPS, and under DistributedDataParallel
-when `torch.distributed` is initialised (see `distributed.py`).
+LR schedule step. The same code runs on CPU, CUDA and MPS, and under DistributedDataParallel or
+fully sharded data parallel (`TrainConfig.parallel="fsdp"`) when `torch.distributed` is initialised
+(see `distributed.py`).
 
 That step is the function `train_step`; it returns the loss as a tensor on the device, and `fit`
 reads the losses back once per `log_every` steps (and at evaluations, checkpoints and callbacks),
@@ -29,15 +30,18 @@ import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import torch
 
 from ..io import atomic_write_bytes, remove_partial_files
 from .checkpoint import latest_step, load_checkpoint, recover_checkpoints, save_checkpoint, unwrap_model
+from .distributed import gradient_sync_off, shard_model
 from .schedules import WarmupCosine
 
 PRECISIONS = ("fp32", "bf16", "fp16")
+PARALLEL = ("ddp", "fsdp")
 METRIC_FIELDS = ["kind", "step", "loss", "val", "lr", "grad_norm", "tokens_per_s"]
 # what a run writes into out_dir; moved aside in this order, so a kill midway never leaves checkpoints without their log
 RUN_FILES = ("checkpoints", "metrics.csv", "tensorboard")
@@ -58,6 +62,7 @@ class TrainConfig:
     precision: str = "fp32"  # "fp32", "bf16" (autocast, any device) or "fp16" (CUDA, with GradScaler)
     compile: bool = False  # torch.compile the model
     activation_checkpointing: bool = False  # recompute each block's activations in backward
+    parallel: str = "ddp"  # under torch.distributed: "ddp" (a full copy per process) or "fsdp" (sharded)
     eval_every: int = 250  # evaluate every N steps (and at the end); 0 = only at the end
     eval_batches: int = 20
     eval_batch_size: int | None = None  # defaults to batch_size
@@ -80,6 +85,8 @@ class TrainConfig:
         if self.checkpoint_every is not None and self.checkpoint_every < 1:
             raise ValueError(f"TrainConfig.checkpoint_every must be at least 1 (or None: only the last step), "
                              f"got {self.checkpoint_every!r}.")
+        if self.parallel not in PARALLEL:
+            raise ValueError(f"TrainConfig.parallel must be one of {PARALLEL}, got {self.parallel!r}.")
         if self.eval_every < 0:
             raise ValueError(f"TrainConfig.eval_every must be 0 (only at the end) or more, got {self.eval_every!r}.")
 
@@ -262,13 +269,19 @@ class Trainer:
         self.distributed, self.rank, self.world_size = _distributed()
         if config.activation_checkpointing:
             enable_activation_checkpointing(self.model)
+        self.sharded = self.distributed and config.parallel == "fsdp"
+        if self.sharded:  # before the optimizer: sharding replaces the parameters by their shards
+            if config.checkpoint_every is not None or out_dir is not None:
+                raise ValueError("Checkpoints of a sharded (FSDP) model are not written by this trainer: "
+                                 "use TrainConfig(parallel='ddp') or train without out_dir.")
+            shard_model(self.model)
         self.optimizer = make_optimizer(self.model, config.lr, config.weight_decay, config.betas, self.device.type)
         # a run shorter than the warm-up just warms up (smoke runs)
         schedule = WarmupCosine(min(config.warmup_steps, config.max_steps), config.max_steps, config.min_lr_ratio)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, schedule)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=config.precision == "fp16")
         self.train_model = self.model
-        if self.distributed:
+        if self.distributed and not self.sharded:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.train_model = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         if config.compile:
@@ -288,10 +301,16 @@ class Trainer:
         self.train_model.train()
         micro_batches = [self.data.get_batch("train", cfg.batch_size) for _ in range(cfg.grad_accum)]
         lr = self.scheduler.get_last_lr()[0]
-        # DDP: all-reduce gradients only after the last micro-batch
-        no_sync = self.train_model.no_sync if self.distributed else None
+        # DDP and FSDP: average the gradients across processes only after the last micro-batch
+        no_sync = None
+        if self.sharded:
+            no_sync = partial(gradient_sync_off, self.model)
+        elif self.distributed:
+            no_sync = self.train_model.no_sync
         loss, grad_norm = train_step(self.train_model, self.optimizer, self.scheduler, self.scaler, micro_batches,
                                      precision=cfg.precision, grad_clip=cfg.grad_clip, no_sync=no_sync)
+        if self.sharded:  # FSDP: the norm of sharded gradients is a distributed tensor; make it a plain one
+            grad_norm = grad_norm.full_tensor()
         self.step += 1
         tokens = sum(x.numel() for x, _ in micro_batches) * self.world_size
         return loss, grad_norm, lr, tokens
