@@ -114,7 +114,13 @@ def gradient_sync_off(model: torch.nn.Module) -> Iterator[None]:
 
 
 def local_state_bytes(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, int]:
-    """Bytes this process holds of the parameters and of the optimizer's state (its shards under FSDP)."""
+    """Bytes this process holds of the parameters and of the optimizer's state (its shards under FSDP).
+
+    FSDP keeps the root unit's weights (embeddings, final norm) gathered after a forward pass, as the
+    backward pass needs them next; they are sharded again first, so the count is the resting state.
+    """
+    if hasattr(model, "reshard"):
+        model.reshard()
 
     def local(t: torch.Tensor) -> torch.Tensor:
         return t.to_local() if hasattr(t, "to_local") else t
