@@ -137,18 +137,13 @@ class MultiHeadSelfAttention(nn.Module):
         if cache is not None:
             k, v = cache.append(k, v)  # (B, H, S, D) with S = earlier + T
         p = self.dropout if self.training else 0.0
-        # With a cache and one new query, that query may see every key: no mask needed.
-        causal = self.causal and not (cache is not None and T == 1)
-        if self.use_sdpa and not self.record_weights:  # PyTorch's fused kernel
-            if causal and k.size(2) != T:  # queries after cached keys: bottom-right mask
-                mask = causal_mask(T, k.size(2), device=x.device)
-                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
-            else:
-                y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=causal)
-        else:  # our function above, which can also return the weights
-            y, w = scaled_dot_product_attention(q, k, v, is_causal=causal, dropout_p=p, return_weights=True)
-            if self.record_weights:
-                self.last_weights = w.detach()
+        if self.record_weights:  # our function above, which also returns the weights
+            # (one new query behind a cache may see every key: no mask)
+            y, w = scaled_dot_product_attention(q, k, v, is_causal=self.causal and T > 1, dropout_p=p,
+                                                return_weights=True)
+            self.last_weights = w.detach()
+        else:  # PyTorch's fused kernel or our function (use_sdpa), the mask aligned behind cached keys
+            y = attention(q, k, v, causal=self.causal, use_sdpa=self.use_sdpa, dropout_p=p)
         y = merge_heads(y)  # (B, H, T, D) -> (B, T, C)
         return self.resid_dropout(self.c_proj(y))  # mix the heads: (B, T, C)
 

@@ -66,8 +66,6 @@ class PeakMemory:
         self.peak_mib = (peak - self._start) / 2**20
 
 
-
-
 class SavedActivations:
     """Bytes of the tensors autograd saves for the backward pass (the activation memory).
 

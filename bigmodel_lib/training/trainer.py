@@ -176,12 +176,13 @@ def _distributed():
     return False, 0, 1
 
 
-def _mean_over_ranks(value: torch.Tensor) -> float:
+def _mean_over_ranks(value: torch.Tensor) -> torch.Tensor:
+    """The mean of `value` over the processes (itself in a single process); `value` is not changed."""
     if _distributed()[0]:
         value = value.detach().clone()
         torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.SUM)
         value /= torch.distributed.get_world_size()
-    return float(value)
+    return value
 
 
 @torch.no_grad()
@@ -209,7 +210,7 @@ def estimate_loss(
             with autocast_context(device, precision):
                 _, loss = model(x, y)
             total += loss.float()
-        out[split] = _mean_over_ranks(total / batches)
+        out[split] = float(_mean_over_ranks(total / batches))
     model.train(was_training)
     return out
 
@@ -397,10 +398,8 @@ class Trainer:
 
         The interval's time is shared equally among its steps (they were not synchronised one by one).
         """
-        values = torch.stack([torch.stack([loss, norm.float()]) for _, loss, norm, _, _ in pending])
-        if self.distributed:  # the global batch's loss and norm: mean over the processes
-            torch.distributed.all_reduce(values, op=torch.distributed.ReduceOp.SUM)
-            values /= self.world_size
+        # the global batch's loss and norm: the mean over the processes
+        values = _mean_over_ranks(torch.stack([torch.stack([loss, norm.float()]) for _, loss, norm, _, _ in pending]))
         tokens = sum(t for *_, t in pending)
         rows = []
         for (step, _, _, lr, step_tokens), (loss, norm) in zip(pending, values.tolist(), strict=True):

@@ -85,6 +85,16 @@ def _save(fig, name: str) -> Path:
     return path
 
 
+def write_all(makers, hash_salt: str | None = None, rc: dict | None = None) -> None:
+    """Draw every diagram of `makers` in both languages with these fonts and SVG settings (a chapter's
+    own hash salt and rcParams on top) and print where each went."""
+    _setup()
+    plt.rcParams.update({**({"svg.hashsalt": hash_salt} if hash_salt else {}), **(rc or {})})
+    for lang in ("zh", "en"):
+        for make in makers:
+            print(make(lang).relative_to(HERE.parent.parent))
+
+
 def softmax_regression(lang: str) -> Path:
     t = TEXT[lang]
     fig, ax = plt.subplots(figsize=(13, 3.6))
@@ -164,10 +174,7 @@ def bpe_merges(lang: str) -> Path:
 
 
 def main() -> None:
-    _setup()
-    for lang in TEXT:
-        for make in (softmax_regression, data_pipeline, bpe_merges):
-            print(make(lang).relative_to(HERE.parent.parent))
+    write_all((softmax_regression, data_pipeline, bpe_merges))
 
 
 if __name__ == "__main__":

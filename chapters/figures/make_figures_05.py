@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from make_figures_03_04 import HERE, _arrow, _box, _save, _setup
+from make_figures_03_04 import _arrow, _box, _save, write_all
 
 TEXT = {
     "en": {
@@ -91,10 +91,7 @@ def block(lang: str) -> Path:
 
 
 def main() -> None:
-    _setup()
-    for lang in TEXT:
-        for make in (attention, block):
-            print(make(lang).relative_to(HERE.parent.parent))
+    write_all((attention, block))
 
 
 if __name__ == "__main__":

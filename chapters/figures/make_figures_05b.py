@@ -15,10 +15,9 @@ import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
-from make_figures_03_04 import _setup as setup_03_04  # noqa: E402  (this folder, on sys.path)
+from make_figures_03_04 import _save, write_all  # noqa: E402  (this folder, on sys.path)
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
 SAME, DIFFERENT = "#dbe9f6", "#fde2c4"
 
 # Each column, bottom to top: (label key, differs from GPT-2?). "+" rows are residual sums.
@@ -59,11 +58,6 @@ TEXT = {
 }
 
 
-def _setup() -> None:
-    setup_03_04()  # the same fonts and SVG settings as chapters 03-04's figures
-    plt.rcParams.update({"svg.hashsalt": "bigmodel-course-05b", "font.size": 9.5})
-
-
 def _box(ax, x: float, y: float, text: str, color: str, width: float = 3.0, height: float = 0.62) -> None:
     ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.04",
                                 facecolor=color, edgecolor="#34495e", linewidth=1))
@@ -96,16 +90,11 @@ def blocks(lang: str) -> Path:
     ax.set_xlim(-1.9, 9.1)
     ax.set_ylim(-0.95, len(COLUMNS["gpt"]) * step + 0.75)
     ax.axis("off")
-    path = HERE / f"05b_blocks.{lang}.svg"
-    fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, f"05b_blocks.{lang}.svg")
 
 
 def main() -> None:
-    _setup()
-    for lang in ("en", "zh"):
-        print(blocks(lang))
+    write_all((blocks,), "bigmodel-course-05b", {"font.size": 9.5})
 
 
 if __name__ == "__main__":

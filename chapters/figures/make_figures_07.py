@@ -70,10 +70,7 @@ def train_step(lang: str) -> Path:
 
 
 def main() -> None:
-    base._setup()
-    plt.rcParams["svg.hashsalt"] = "bigmodel-course-07"
-    for lang in ("en", "zh"):
-        print(train_step(lang))
+    base.write_all((train_step,), "bigmodel-course-07")
 
 
 if __name__ == "__main__":

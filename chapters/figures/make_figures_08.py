@@ -21,7 +21,7 @@ from matplotlib.patches import FancyBboxPatch, Rectangle  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from make_figures_03_04 import _arrow, _setup  # noqa: E402  (the same fonts, text-as-text and arrows)
+from make_figures_03_04 import _arrow, _save, write_all  # noqa: E402  (the same fonts, text-as-text and arrows)
 
 TEXT = {
     "en": {
@@ -82,16 +82,11 @@ def lora(lang: str) -> Path:
     _arrow(ax, (7.9, 2.2), (8.75, 2.2))
     ax.text(5.5, 5.2, t["formula"], ha="center", va="center", weight="bold")
     ax.text(5.5, -1.4, t["merge"], ha="center", va="center", color="#566573")
-    path = HERE / f"08_lora.{lang}.svg"
-    fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, f"08_lora.{lang}.svg")
 
 
 def main() -> None:
-    _setup()
-    for lang in TEXT:
-        print(lora(lang).relative_to(HERE.parent.parent))
+    write_all((lora,))
 
 
 if __name__ == "__main__":

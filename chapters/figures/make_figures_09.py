@@ -15,10 +15,8 @@ import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
-from make_figures_03_04 import _setup as setup_fonts  # noqa: E402  (the script's folder is on sys.path)
+from make_figures_03_04 import _save, write_all  # noqa: E402  (the script's folder is on sys.path)
 from matplotlib.patches import Rectangle  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
 
 TEXT = {
     "en": {
@@ -36,11 +34,6 @@ TEXT = {
         "accuracy": "准确率 = (TP + TN) / 全部      F1 = 2·TP / (2·TP + FP + FN)",
     },
 }
-
-
-def _setup() -> None:
-    setup_fonts()  # chapters 03-04's fonts and SVG settings, with this figure's own hash salt
-    plt.rcParams["svg.hashsalt"] = "bigmodel-course-09"
 
 
 def confusion_precision_recall(lang: str) -> Path:
@@ -67,16 +60,11 @@ def confusion_precision_recall(lang: str) -> Path:
     ax.annotate("", xy=(3.3, 1.6), xytext=(4.1, 1.75), arrowprops={"arrowstyle": "-|>", "color": "#2471a3", "lw": 1.4})
     ax.annotate("", xy=(3.3, 0.5), xytext=(4.1, 0.25), arrowprops={"arrowstyle": "-|>", "color": "#d35400", "lw": 1.4})
     ax.text(3.3, -1.0, t["accuracy"], ha="center", va="center")
-    path = HERE / f"09_confusion_precision_recall.{lang}.svg"
-    fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, f"09_confusion_precision_recall.{lang}.svg")
 
 
 def main() -> None:
-    _setup()
-    for lang in TEXT:
-        print(confusion_precision_recall(lang))
+    write_all((confusion_precision_recall,), "bigmodel-course-09")
 
 
 if __name__ == "__main__":

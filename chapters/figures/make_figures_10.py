@@ -21,7 +21,7 @@ from matplotlib.patches import Circle, FancyArrowPatch  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from make_figures_03_04 import _setup as _setup_fonts  # noqa: E402
+from make_figures_03_04 import _save, write_all  # noqa: E402
 
 FRAMES = 5
 STATES = ["∅", "a", "∅", "b", "∅"]   # the target "ab" with a blank before, between and after
@@ -37,11 +37,6 @@ TEXT = {
            "end": "终点：最后一个标签或其后的 ∅", "path": "一条路径：a a ∅ b ∅ → “ab”",
            "title": "CTC：α[t, s] 对格子中所有折叠成 “ab” 的路径求和"},
 }
-
-
-def _setup() -> None:
-    _setup_fonts()  # chapters 03-04's fonts and SVG settings, with this chapter's own hash salt
-    plt.rcParams["svg.hashsalt"] = "bigmodel-course-10"
 
 
 def _arrow(ax, start, end, color="#7f8c8d", lw=1.0, **kw):
@@ -84,16 +79,11 @@ def ctc_lattice(lang: str) -> Path:
     ax.plot([legend_x - 0.05, legend_x + 0.25], [0.8, 0.8], color="#c0392b", lw=2.2)
     ax.text(legend_x + 0.4, 0.8, t["path"], va="center", fontsize=9.5)
     ax.set_title(t["title"])
-    path = HERE / f"10_ctc_lattice.{lang}.svg"
-    fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, f"10_ctc_lattice.{lang}.svg")
 
 
 def main() -> None:
-    _setup()
-    for lang in TEXT:
-        print(ctc_lattice(lang).relative_to(HERE.parent.parent))
+    write_all((ctc_lattice,), "bigmodel-course-10")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_figures_03_04 import _arrow, _box, _save, _setup, plt  # noqa: E402
+from make_figures_03_04 import _arrow, _box, _save, plt, write_all  # noqa: E402
 
 TEXT = {
     "en": {
@@ -55,10 +55,7 @@ def tools_and_resources(lang: str) -> Path:
 
 
 def main() -> None:
-    _setup()
-    plt.rcParams["svg.hashsalt"] = "bigmodel-course-10b"
-    for lang in TEXT:
-        print(tools_and_resources(lang).relative_to(Path(__file__).resolve().parent.parent.parent))
+    write_all((tools_and_resources,), "bigmodel-course-10b")
 
 
 if __name__ == "__main__":
