@@ -5,8 +5,10 @@
 
 Prints a table: eager vs torch.compile, fp32 vs bf16, each with tokens/s and model FLOPs
 utilisation (MFU = tokens/s × (6N + 12·L·C·T) / measured peak matmul FLOP/s of that dtype).
-With `--overhead` it also compares the course `Trainer` with a minimal loop calling the same
-`train_step` on the same model: the difference is the trainer's own cost (logging, progress bar).
+With `--overhead` it compares the course `Trainer` with a minimal loop calling the same `train_step`
+on the same model: the difference is the trainer's own cost (logging, progress bar). With
+`--versus-torch-modules` it times one training step of the course GPT against the same shapes built from
+PyTorch's own modules (`nn.TransformerEncoderLayer`, pre-norm, tanh GELU, causal mask), alternately.
 No assertions: the figures describe this machine.
 """
 
@@ -36,7 +38,7 @@ def setup(device_name: str | None, block_size: int, n_layer: int, n_head: int, n
     tokenizer = CharTokenizer.train(text)
     train, val = split_tokens(torch.tensor(tokenizer.encode(text)))
     config = GPTConfig(block_size=block_size, vocab_size=tokenizer.vocab_size, n_layer=n_layer, n_head=n_head,
-                       n_embd=n_embd, dropout=0.0)
+                       n_embd=n_embd, dropout=0.0, bias=False)  # nanoGPT's CPU recipe has no biases
 
     def make_model():
         torch.manual_seed(0)
@@ -83,6 +85,65 @@ def overhead(device_name: str | None, steps: int, batch_size: int, block_size: i
     return trainer_overhead(make_model, make_data(), batch_size=batch_size, steps=steps, device=device)
 
 
+def torch_modules_gpt(config):
+    """The course GPT's shapes from torch.nn only: embeddings, pre-norm encoder layers with a causal mask, LayerNorm,
+    a tied output layer."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class TorchModulesGPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            c = config.n_embd
+            self.wte, self.wpe = nn.Embedding(config.vocab_size, c), nn.Embedding(config.block_size, c)
+            layer = nn.TransformerEncoderLayer(c, config.n_head, 4 * c, dropout=0.0, batch_first=True, norm_first=True,
+                                               activation=lambda x: F.gelu(x, approximate="tanh"), bias=config.bias)
+            self.blocks = nn.TransformerEncoder(layer, config.n_layer, enable_nested_tensor=False)
+            self.ln_f = nn.LayerNorm(c, bias=config.bias)
+            self.lm_head = nn.Linear(c, config.vocab_size, bias=False)
+            self.lm_head.weight = self.wte.weight
+
+        def forward(self, idx, targets):
+            t = idx.size(1)
+            mask = nn.Transformer.generate_square_subsequent_mask(t, device=idx.device)
+            x = self.wte(idx) + self.wpe(torch.arange(t, device=idx.device))
+            logits = self.lm_head(self.ln_f(self.blocks(x, mask=mask, is_causal=True)))
+            return logits, F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+
+    return TorchModulesGPT()
+
+
+def versus_torch_modules(device_name, steps: int, batch_size: int, block_size: int, n_layer: int, n_head: int,
+                         n_embd: int) -> dict:
+    """Median ms of one step (forward, backward, AdamW) of the course GPT and of `torch_modules_gpt`, alternately."""
+    import statistics
+    import time
+
+    import torch
+
+    from bigmodel_lib.device import synchronize
+
+    device, make_model, make_data = setup(device_name, block_size, n_layer, n_head, n_embd)
+    course = make_model()
+    models = {"course GPT (fused kernels)": course, "torch.nn modules": torch_modules_gpt(course.config)}
+    parameters = {name: sum(p.numel() for p in m.parameters()) for name, m in models.items()}
+    optimizers = {name: torch.optim.AdamW(m.to(device).parameters(), lr=1e-3) for name, m in models.items()}
+    data, times = make_data(), {name: [] for name in models}
+    for i in range(steps + 3):
+        x, y = data.get_batch("train", batch_size)
+        for name, model in models.items():
+            start = time.perf_counter()
+            model(x, y)[1].backward()
+            optimizers[name].step()
+            optimizers[name].zero_grad(set_to_none=True)
+            synchronize(device)
+            if i >= 3:  # warm-up steps left out
+                times[name].append(1000 * (time.perf_counter() - start))
+    return {name: {"ms_per_step": round(statistics.median(t), 2), "parameters": parameters[name]}
+            for name, t in times.items()}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default=None)
@@ -98,8 +159,18 @@ def main(argv=None) -> None:
     parser.add_argument("--json", default=None, help="also write the table and model facts to this JSON file")
     parser.add_argument("--overhead", action="store_true",
                         help="only compare the course Trainer with a minimal loop over the same model")
+    parser.add_argument("--versus-torch-modules", action="store_true",
+                        help="only compare the course GPT with the same shapes built from torch.nn modules")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if args.versus_torch_modules:
+        rows = versus_torch_modules(args.device, args.steps, args.batch_size, args.block_size, args.n_layer,
+                                    args.n_head, args.n_embd)
+        for name, row in rows.items():
+            print(f"{name:28s} {row['ms_per_step']:7.2f} ms per step  {row['parameters']:,} parameters")
+        if args.json:
+            Path(args.json).write_text(json.dumps({"args": vars(args), "rows": rows}, indent=2))
+        return
     if args.overhead:
         row = overhead(args.device, args.steps, args.batch_size, args.block_size, args.n_layer, args.n_head,
                        args.n_embd)

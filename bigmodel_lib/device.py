@@ -40,6 +40,17 @@ def pick_device(preference: str | None = None):
     return torch.device(name)
 
 
+def synchronize(device) -> None:
+    """Wait until `device` has finished its queued work (CUDA and MPS run asynchronously; the CPU does not)."""
+    import torch
+
+    kind = torch.device(device).type
+    if kind == "cuda":
+        torch.cuda.synchronize()
+    elif kind == "mps":
+        torch.mps.synchronize()
+
+
 def torch_devices() -> list[dict]:
     import torch
 

@@ -73,7 +73,7 @@ def unknown_rate(tokenizer: CharTokenizer, texts: Iterable[str]) -> float:
 def random_gpt_like(gpt: GPT, seed: int = 0) -> GPT:
     """The same architecture, freshly initialised: the control that shows what pretraining buys."""
     torch.manual_seed(seed)
-    return GPT(copy.deepcopy(gpt.config))
+    return type(gpt)(copy.deepcopy(gpt.config))  # GPT or ModernGPT, as pretrained
 
 
 class GPTClassifier(nn.Module):

@@ -108,6 +108,17 @@ def set_use_sdpa(model: nn.Module, use_sdpa: bool) -> nn.Module:
     return model
 
 
+def set_fused(model: nn.Module, fused: bool) -> nn.Module:
+    """Switch every attention, norm and GELU of `model` between PyTorch's fused kernels (fast, the
+    default) and the written-out formulas the chapters build (same numbers up to rounding, checked in
+    tests/test_fused_kernels.py); returns `model`."""
+    set_use_sdpa(model, fused)
+    for module in model.modules():
+        if hasattr(module, "fused"):
+            module.fused = fused
+    return model
+
+
 class MultiHeadSelfAttention(nn.Module):
     """Multi-head self-attention with GPT-2's parameter names.
 
@@ -243,15 +254,21 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 
 
 class LayerNorm(nn.Module):
-    """LayerNorm with an optional bias (nanoGPT): (x - mean) / √(var + eps) · weight + bias."""
+    """LayerNorm with an optional bias (nanoGPT): (x - mean) / √(var + eps) · weight + bias.
+
+    `fused=True` (the default) calls PyTorch's one-kernel `F.layer_norm`; False runs the formula below.
+    """
 
     def __init__(self, ndim: int, bias: bool = True, eps: float = 1e-5) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(ndim))
         self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
         self.eps = eps
+        self.fused = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:
+            return F.layer_norm(x, self.weight.shape, self.weight, self.bias, self.eps)
         mean = x.mean(dim=-1, keepdim=True)
         var = x.var(dim=-1, keepdim=True, unbiased=False)
         y = (x - mean) * torch.rsqrt(var + self.eps) * self.weight
@@ -269,10 +286,14 @@ class RMSNorm(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(torch.ones(ndim))
         self.eps = eps
+        self.fused = True  # PyTorch's F.rms_norm; False: the formula written out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (..., C) -> (..., C)
         x32 = x.float()
-        x32 = x32 * torch.rsqrt(x32.pow(2).mean(dim=-1, keepdim=True) + self.eps)
+        if self.fused:
+            x32 = F.rms_norm(x32, self.weight.shape, eps=self.eps)
+        else:
+            x32 = x32 * torch.rsqrt(x32.pow(2).mean(dim=-1, keepdim=True) + self.eps)
         return self.weight * x32.to(x.dtype)
 
 

@@ -59,9 +59,12 @@ class MLP(nn.Module):
         self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
         self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
+        self.fused = True  # PyTorch's one-kernel GELU; False: our gelu_tanh, written out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.c_proj(gelu_tanh(self.c_fc(x))))  # (B, T, C)
+        h = self.c_fc(x)  # (B, T, 4C)
+        h = F.gelu(h, approximate="tanh") if self.fused else gelu_tanh(h)
+        return self.dropout(self.c_proj(h))  # (B, T, C)
 
 
 class Block(nn.Module):
@@ -297,7 +300,9 @@ def save_pretrained(model: GPT, folder, tokenizer=None) -> Path:
 
     from ..io import model_folder_writer
 
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    tied = model.lm_head.weight is model.transformer.wte.weight
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+             if not (tied and k == "lm_head.weight")}
     with model_folder_writer(folder) as staging:
         save_file(state, str(staging / "model.safetensors"))
         (staging / "config.json").write_text(json.dumps(asdict(model.config), indent=2), encoding="utf-8")
@@ -320,12 +325,22 @@ def load_pretrained(folder, device: torch.device | str = "cpu"):
         raise FileNotFoundError(f"No saved GPT in {folder} (model.safetensors missing): train one and call "
                                 "save_pretrained(model, folder, tokenizer) first, e.g. by running chapter 07.")
     try:
-        model = GPT(GPTConfig(**json.loads((folder / "config.json").read_text(encoding="utf-8"))))
+        model = gpt_from_config(json.loads((folder / "config.json").read_text(encoding="utf-8")))
         tokenizer = CharTokenizer.load(folder / "tokenizer.json") if (folder / "tokenizer.json").exists() else None
     except (OSError, ValueError, TypeError, KeyError) as error:
         raise ModelFolderError(f"{folder} holds an unreadable config.json or tokenizer.json ({error}); "
                                f"{SAVE_GPT_FIX}") from None
     state = read_safetensors(folder / "model.safetensors", SAVE_GPT_FIX)
-    state["lm_head.weight"] = state["transformer.wte.weight"]
+    if "lm_head.weight" not in state:  # tied: stored once
+        state["lm_head.weight"] = state["transformer.wte.weight"]
     model.load_state_dict(state, strict=True)
     return model.to(device).eval(), tokenizer
+
+
+def gpt_from_config(settings: dict) -> GPT:
+    """A GPT, or a ModernGPT when `settings` (a saved config.json) holds the modern recipe's switches."""
+    from .modern_gpt import ModernGPT, ModernGPTConfig
+
+    if "position" in settings:
+        return ModernGPT(ModernGPTConfig(**settings))
+    return GPT(GPTConfig(**settings))

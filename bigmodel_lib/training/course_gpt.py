@@ -27,8 +27,8 @@ def course_gpt_dir() -> Path:
 
 
 def recipe_config(vocab_size: int) -> GPTConfig:
-    """nanoGPT's CPU recipe: 4 layers, 4 heads, 128 dimensions, context 64, no dropout."""
-    return GPTConfig(block_size=64, vocab_size=vocab_size, n_layer=4, n_head=4, n_embd=128, dropout=0.0)
+    """nanoGPT's CPU recipe: 4 layers, 4 heads, 128 dimensions, context 64, no dropout, no biases."""
+    return GPTConfig(block_size=64, vocab_size=vocab_size, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=False)
 
 
 def recipe_train_config(steps: int, **overrides):

@@ -15,26 +15,21 @@ from contextlib import nullcontext
 
 import torch
 
+from ..device import synchronize
+
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    elif device.type == "mps":
-        torch.mps.synchronize()
 
 
 def _best_matmul_seconds(a: torch.Tensor, b: torch.Tensor, device: torch.device, seconds: float, context) -> float:
     with context:
         for _ in range(2):  # warm-up (kernel selection, caches)
             a @ b
-        _sync(device)
+        synchronize(device)
         best, spent = float("inf"), 0.0
         while spent < seconds:
             start = time.perf_counter()
             a @ b
-            _sync(device)
+            synchronize(device)
             elapsed = time.perf_counter() - start
             best, spent = min(best, elapsed), spent + elapsed
     return best
@@ -108,7 +103,7 @@ def trainer_overhead(make_model: Callable[[], torch.nn.Module], data, *, batch_s
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupCosine(1, steps + 1))
         scaler = torch.amp.GradScaler(device.type, enabled=False)
         train_step(model, optimizer, scheduler, scaler, [data.get_batch("train", batch_size)])  # warm-up step
-        _sync(device)
+        synchronize(device)
         start = time.perf_counter()
         for _ in range(steps):
             loss, _ = train_step(model, optimizer, scheduler, scaler, [data.get_batch("train", batch_size)])

@@ -58,6 +58,7 @@ class TrainConfig:
     warmup_steps: int = 100
     weight_decay: float = 0.1  # on matrices only (see make_optimizer)
     betas: tuple[float, float] = (0.9, 0.95)
+    optimizer: str = "adamw"  # "muon": Muon for the blocks' matrices, AdamW for the rest (training/optimizers.py)
     grad_clip: float | None = 1.0  # max global gradient norm; None = no clipping
     precision: str = "fp32"  # "fp32", "bf16" (autocast, any device) or "fp16" (CUDA, with GradScaler)
     compile: bool = False  # torch.compile the model
@@ -121,16 +122,30 @@ class TrainResult:
         return [row["loss"] for row in self.history]
 
 
-def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float, betas=(0.9, 0.95), device_type: str = "cpu"):
-    """AdamW with weight decay on matrices (≥2-D: linear and embedding weights) only.
+def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float, betas=(0.9, 0.95), device_type: str = "cpu",
+                   kind: str = "adamw"):
+    """AdamW with weight decay on matrices (≥2-D: linear and embedding weights) only; `kind="muon"`: Muon
+    for the blocks' matrices (`MuonAdamW`).
 
     Biases and LayerNorm gains are 1-D; decaying them towards zero only hurts.
     """
+    if kind not in ("adamw", "muon"):
+        raise ValueError(f"TrainConfig.optimizer must be 'adamw' or 'muon', got {kind!r}.")
+    if kind == "muon":
+        from .optimizers import MuonAdamW, muon_param_groups
+
+        return MuonAdamW(muon_param_groups(model, weight_decay), lr=lr, betas=betas)
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=device_type == "cuda")
+    # one kernel for the whole update (CUDA and CPU; MPS and sharded models keep the per-tensor loop)
+    fused = device_type in ("cuda", "cpu") and not any(_is_sharded(p) for p in params)
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=fused)
+
+
+def _is_sharded(p: torch.Tensor) -> bool:
+    return type(p).__name__ == "DTensor"
 
 
 def autocast_context(device: torch.device, precision: str):
@@ -276,7 +291,8 @@ class Trainer:
                 raise ValueError("Checkpoints of a sharded (FSDP) model are not written by this trainer: "
                                  "use TrainConfig(parallel='ddp') or train without out_dir.")
             shard_model(self.model)
-        self.optimizer = make_optimizer(self.model, config.lr, config.weight_decay, config.betas, self.device.type)
+        self.optimizer = make_optimizer(self.model, config.lr, config.weight_decay, config.betas, self.device.type,
+                                        config.optimizer)
         # a run shorter than the warm-up just warms up (smoke runs)
         schedule = WarmupCosine(min(config.warmup_steps, config.max_steps), config.max_steps, config.min_lr_ratio)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, schedule)
