@@ -24,7 +24,6 @@ import copy
 import json
 import statistics
 import sys
-import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -62,26 +61,15 @@ def apply_change(model_cfg, train_cfg, model_change: dict, train_change):
     return replace(model_cfg, **model_change), replace(train_cfg, **train_change)
 
 
-def _step_seconds(trainer) -> float:
-    start = time.perf_counter()
-    loss, *_ = trainer.run_step()
-    float(loss)  # wait for the step (a no-op on the CPU)
-    return time.perf_counter() - start
-
-
-def step_time_ratio(model_cfg, train_cfg, base_model_cfg, base_train_cfg, data, device, pairs: int = 12) -> float:
-    """This variant's time per step over the starting recipe's, measured step for step alternately (so a
-    busy moment slows both alike), on throw-away models; the median of the pairs' ratios."""
+def time_ratio(model_cfg, train_cfg, base_model_cfg, base_train_cfg, data, device) -> float:
+    """This variant's time per step over the starting recipe's (`step_time_ratio`, on throw-away models)."""
     from bigmodel_lib.models.modern_gpt import ModernGPT
+    from bigmodel_lib.training.throughput import step_time_ratio
     from bigmodel_lib.training.trainer import Trainer
 
-    trainers = [Trainer(ModernGPT(m), copy.deepcopy(data), replace(t, max_steps=pairs + 3), device=device)
-                for m, t in ((model_cfg, train_cfg), (base_model_cfg, base_train_cfg))]
-    for _ in range(3):  # warm-up: allocator, first-call costs
-        for trainer in trainers:
-            _step_seconds(trainer)
-    ratios = [_step_seconds(trainers[0]) / _step_seconds(trainers[1]) for _ in range(pairs)]
-    return statistics.median(ratios)
+    variant, base = (Trainer(ModernGPT(m), copy.deepcopy(data), replace(t, max_steps=100), device=device)
+                     for m, t in ((model_cfg, train_cfg), (base_model_cfg, base_train_cfg)))
+    return step_time_ratio(variant, base)
 
 
 def train_for(model_cfg, train_cfg, data, device, steps: int, seed: int, eval_batches: int) -> dict:
@@ -116,6 +104,7 @@ def main(argv=None) -> None:
     from bigmodel_lib.models.modern_gpt import ModernGPT
     from bigmodel_lib.tokenizers.char import CharTokenizer
     from bigmodel_lib.training.batches import TokenWindows, split_tokens
+    from bigmodel_lib.training.throughput import step_seconds
     from bigmodel_lib.training.trainer import Trainer
 
     device = pick_device(args.device)
@@ -128,11 +117,11 @@ def main(argv=None) -> None:
 
     base_model, base_train = starting_point(tokenizer.vocab_size)
     probe = Trainer(ModernGPT(base_model), copy.deepcopy(data), replace(base_train, max_steps=50), device=device)
-    base_s = statistics.median([_step_seconds(probe) for _ in range(50)][10:])  # the first 10: warm-up
+    base_s = statistics.median([step_seconds(probe) for _ in range(50)][10:])  # the first 10: warm-up
     print(f"starting recipe: {1000 * base_s:.1f} ms per step on its own", flush=True)
 
     def run(name, model_cfg, train_cfg, budget_s, seed=0):
-        ratio = step_time_ratio(model_cfg, train_cfg, base_model, base_train, data, device)
+        ratio = time_ratio(model_cfg, train_cfg, base_model, base_train, data, device)
         steps = max(10, int(budget_s / (base_s * ratio)))
         row = {"change": name, "ms_per_step": round(1000 * base_s * ratio, 1), "time_ratio": round(ratio, 3),
                **train_for(model_cfg, train_cfg, data, device, steps, seed, args.eval_batches)}

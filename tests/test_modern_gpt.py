@@ -53,3 +53,20 @@ def test_an_untied_modern_model_saves_and_loads_whole(tmp_path):
 def test_a_switch_with_an_unknown_value_is_a_one_line_error():
     with pytest.raises(ValueError, match="norm must be one of"):
         ModernGPTConfig(**SIZES, norm="batchnorm")
+
+
+def test_chapter_07s_recipe_is_what_the_committed_ablation_kept():
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from bigmodel_lib.training.course_gpt import modern_recipe_config, modern_recipe_train_config
+
+    table = json.loads((Path(__file__).parent.parent / "benchmarks/results/recipe_ablation_cpu.json").read_text())
+    kept = next(row for row in table["final"] if row["change"].startswith("kept recipe"))
+    assert kept["model"] == asdict(modern_recipe_config(kept["model"]["vocab_size"])), (
+        "MODERN_SWITCHES in training/course_gpt.py differ from the switches benchmarks/recipe_ablation.py kept")
+    train = modern_recipe_train_config(kept["train"]["max_steps"])
+    for name in ("optimizer", "lr", "batch_size", "min_lr_ratio", "betas", "weight_decay"):
+        value = getattr(train, name)
+        assert list(value) == kept["train"][name] if isinstance(value, tuple) else value == kept["train"][name], name

@@ -60,3 +60,18 @@ def test_muon_takes_the_blocks_matrices_and_adamw_the_rest():
     assert muon and all(".h." in n and n.endswith("weight") and "norm" not in n for n in muon)
     assert "transformer.wte.weight" in {names[id(p)] for p in groups[1]["params"]}
     assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))
+
+
+def test_the_trainer_trains_the_modern_recipe_with_muon():
+    from bigmodel_lib.training.batches import TokenWindows
+    from bigmodel_lib.training.trainer import TrainConfig, Trainer
+
+    torch.manual_seed(0)
+    tokens = torch.arange(400) % 7  # a periodic sequence: easy to learn
+    data = TokenWindows(tokens[:300], tokens[300:], 16, seed=0)
+    model = ModernGPT(ModernGPTConfig(block_size=16, vocab_size=7, n_layer=1, n_head=2, n_embd=16))
+    config = TrainConfig(max_steps=80, batch_size=8, lr=1e-2, warmup_steps=5, optimizer="muon", eval_every=0,
+                         eval_batches=2, eval_at_start=True, progress=False)
+    result = Trainer(model, data, config, device="cpu").fit()
+    assert isinstance(Trainer(model, data, config, device="cpu").optimizer, MuonAdamW)
+    assert result.evals[-1]["val"] < 0.5 * result.evals[0]["val"], f"validation loss {result.evals} did not halve"

@@ -1,7 +1,7 @@
 """The GPT with a modern small-model recipe's changes, each one a switch (chapter 07's ablation).
 
     config = ModernGPTConfig(block_size=64, vocab_size=65, n_layer=4, n_head=4, n_embd=128)
-    model = ModernGPT(config)                   # RoPE, RMSNorm, SwiGLU, QK-norm, untied head, no biases
+    model = ModernGPT(config)                   # every switch modern: RoPE, RMSNorm, SwiGLU, QK-norm, untied, no biases
     classic = ModernGPT(ModernGPTConfig(..., **GPT2_LAYOUT))   # == GPT(GPTConfig(..., bias=False))
 
 Every part comes from its one home: RMSNorm, RoPE and `attention` from `attention.py`, SwiGLU from
@@ -38,7 +38,8 @@ _CHOICES = dict(position=("learned", "rope"), norm=("layernorm", "rmsnorm"), mlp
 
 @dataclass(frozen=True)
 class ModernGPTConfig(GPTConfig):
-    """GPTConfig plus the recipe's switches; the defaults are the modern recipe's."""
+    """GPTConfig plus the recipe's switches, each defaulting to its modern setting (chapter 07's recipe,
+    `training.course_gpt.modern_recipe_config`, keeps those that helped)."""
 
     bias: bool = False
     position: str = "rope"  # "learned": GPT-2's position table

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -121,3 +122,20 @@ def trainer_overhead(make_model: Callable[[], torch.nn.Module], data, *, batch_s
         trainer_best = max(trainer_best, trainer())
     return {"minimal_loop_tokens_per_s": loop_best, "trainer_tokens_per_s": trainer_best,
             "trainer_overhead": 1 - trainer_best / loop_best}
+
+
+def step_seconds(trainer) -> float:
+    """Wall seconds of one `trainer.run_step()` (the device waited for)."""
+    start = time.perf_counter()
+    trainer.run_step()
+    synchronize(trainer.device)
+    return time.perf_counter() - start
+
+
+def step_time_ratio(trainer, reference, pairs: int = 12, warmup: int = 3) -> float:
+    """`trainer`'s time per step over `reference`'s: the median ratio of steps taken alternately, so that a
+    busy moment on a shared machine slows both alike. Both trainers' models are trained by this: pass
+    throw-away copies."""
+    for _ in range(warmup):  # allocator, first-call costs
+        step_seconds(trainer), step_seconds(reference)
+    return statistics.median(step_seconds(trainer) / step_seconds(reference) for _ in range(pairs))

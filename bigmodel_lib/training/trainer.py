@@ -134,6 +134,10 @@ def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float, betas
     if kind == "muon":
         from .optimizers import MuonAdamW, muon_param_groups
 
+        if any(_is_sharded(p) for p in model.parameters()):
+            raise ValueError("Muon orthogonalises whole matrices and this model is sharded (FSDP): "
+                             "use TrainConfig(parallel='ddp') or optimizer='adamw'.")
+
         return MuonAdamW(muon_param_groups(model, weight_decay), lr=lr, betas=betas)
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]

@@ -42,7 +42,7 @@ TEXT = {
         "sw3": "MLP: GELU MLP → SwiGLU\nsilu(gate) · up, then down",
         "sw4": "attention: + QK-norm\nRMS-normalise q and k per head\nbefore the dot product",
         "sw5": "output layer: tied to the embedding\n→ its own matrix (untied)",
-        "sw6": "biases: none\n(nanoGPT's recipe already has none)",
+        "sw6": "biases: nanoGPT's recipe has none\n→ GPT-2's biases back in every Linear and norm",
         "sw7": "optimizer: AdamW → Muon for the blocks' matrices\n(momentum orthogonalised by Newton–Schulz);\n"
                "AdamW stays for the embeddings,\nthe output layer and the gains",
         "keep": "each switch is kept only if it lowers the best validation loss in the same training time",
@@ -70,7 +70,7 @@ TEXT = {
         "sw3": "MLP：GELU MLP → SwiGLU\nsilu(gate) · up，再经 down 投影回去",
         "sw4": "注意力：加上查询/键归一化 QK-norm\n点积之前，先对每个头的 q 和 k\n做 RMS 归一化",
         "sw5": "输出层：与词元嵌入共享 →\n输出层不共享权重，用自己的矩阵",
-        "sw6": "偏置：一律不用\n（nanoGPT 的配方本来就没有）",
+        "sw6": "偏置：nanoGPT 的配方没有偏置\n→ 像 GPT-2 那样给每个线性层和归一化加回偏置",
         "sw7": "优化器：AdamW → Muon 优化器，用于各块的矩阵\n（动量经 Newton–Schulz 迭代正交化）；\n"
                "嵌入、输出层和增益\n仍用 AdamW",
         "keep": "每个开关只有在相同训练时间内降低了最佳验证损失时才保留",
@@ -118,7 +118,7 @@ def modern_recipe(lang: str) -> Path:
     ax.set(xlim=(0, 12.6), ylim=(0, 9.4))
     ax.axis("off")
     # Left: nanoGPT's stack, bottom to top: (key, height, switch numbers); height 0.3 = a residual sum.
-    x, width, gap = 2.3, 3.6, 0.26
+    x, width, gap = 2.4, 3.9, 0.26
     rows = [("emb", 0.7, (1,)), ("ln", 0.5, (2,)), ("attn", 0.7, (1, 4)), ("add", 0.3, ()), ("ln", 0.5, (2,)),
             ("mlp", 0.7, (3,)), ("add", 0.3, ()), ("ln_f", 0.5, (2,)), ("head", 0.5, (5,))]
     y, spans = 1.75, []
@@ -136,23 +136,23 @@ def modern_recipe(lang: str) -> Path:
         y += height + gap
     ax.text(x, y + 0.05, t["gpt"], ha="center", va="bottom", fontsize=12, weight="bold")
     low, high = spans[1][0] - 0.14, spans[6][1] + 0.1  # one block: ln_1 … second residual sum
-    ax.add_patch(FancyBboxPatch((0.2, low), 4.75, high - low, boxstyle="round,pad=0.02", fc="none", ec="#7f8c8d",
+    ax.add_patch(FancyBboxPatch((0.2, low), 5.2, high - low, boxstyle="round,pad=0.02", fc="none", ec="#7f8c8d",
                                 ls="--", lw=0.8))
     ax.text(0.28, high - 0.04, t["blocks"], ha="left", va="top", fontsize=8.5, color="#7f8c8d")
-    _badge(ax, (4.95, high), 6)
+    _badge(ax, (5.4, high), 6)
     base._box(ax, (x, 1.1), t["opt"], width=width, height=0.5, color="#e8f6e8")
     _badge(ax, (x + width / 2 + 0.35, 1.1), 7)
     # Right: the switches 1-7, spread from the title line down to the optimizer's row.
     heights = [0.62, 0.62, 0.62, 0.8, 0.62, 0.62, 1.0]
     top, bottom = y - 0.3, 0.85
     step = (top - bottom - sum(heights)) / (len(heights) - 1)
-    ax.text(9.1, y + 0.05, t["recipe"], ha="center", va="bottom", fontsize=12, weight="bold")
+    ax.text(9.4, y + 0.05, t["recipe"], ha="center", va="bottom", fontsize=12, weight="bold")
     for number, height in enumerate(heights, start=1):
         mid = top - height / 2
-        _badge(ax, (5.85, mid), number)
-        base._box(ax, (9.1, mid), t[f"sw{number}"], width=6.0, height=height, color=SAME if number == 6 else SWITCHED)
+        _badge(ax, (6.15, mid), number)
+        base._box(ax, (9.4, mid), t[f"sw{number}"], width=5.8, height=height, color=SWITCHED)
         top -= height + step
-    ax.text(6.3, 0.3, t["keep"], ha="center", va="center", fontsize=10, color="#555555", style="italic")
+    ax.text(6.3, 0.3, t["keep"], ha="center", va="center", fontsize=10, color="#555555")
     return base._save(fig, f"07_modern_recipe.{lang}.svg")
 
 
