@@ -36,7 +36,6 @@ CHANGES = [  # (name, what it changes), tried in this order, each on top of what
     ("warp: speed and mel scale ±15%", dict(warp=0.15)),
     ("12 epochs instead of 6", dict(epochs=12)),
     ("SpecAugment masks (6 bands, 12 frames)", dict(masks=True)),
-    ("24 epochs", dict(epochs=24)),
 ]
 
 

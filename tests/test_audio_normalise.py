@@ -35,21 +35,21 @@ def test_warp_without_range_is_the_identity():
 
 def test_warp_moves_a_band_and_an_onset_by_the_drawn_factors():
     n, n_mels, frames, band, onset = 4, 32, 40, 12, 20
-    x = torch.zeros(n, n_mels, frames)
-    x[:, band, :] = 1.0  # a horizontal line (a formant)
-    x[:, :, onset:] += 1.0  # a step in time (an onset)
+    rows = torch.arange(n_mels, dtype=torch.float32)
+    x = torch.exp(-((rows - band) ** 2) / 8)[None, :, None].repeat(n, 1, frames)  # a smooth formant at `band`
+    x[:, :, onset:] += 1.0  # and an onset in every band at frame `onset`
     generator = torch.Generator().manual_seed(1)
-    draws = torch.Generator().set_state(generator.get_state())
+    draws = torch.Generator()
+    draws.set_state(generator.get_state())
     mel_scale = 0.8 + 0.4 * torch.rand(n, generator=draws)  # the same draws, in the same order
     time_scale = 0.8 + 0.4 * torch.rand(n, generator=draws)
     out = audio.warp_spectrograms(x, generator, freq=0.2, time=0.2)
-    rows = torch.arange(n_mels, dtype=torch.float32)
-    line = out[:, :, 2] - out[:, :, 2].min(dim=1, keepdim=True).values  # a column before the onset
+    # output row r reads input row s·(r + ½) − ½, so the formant's centre lands at (band + ½)/s − ½
+    line = out[:, :, 2]  # a frame before the onset
     centre = (line * rows).sum(1) / line.sum(1)
-    # output row r reads input row s·(r + ½) − ½: the line lands at (band + ½)/s − ½
     torch.testing.assert_close(centre, (band + 0.5) / mel_scale - 0.5, atol=0.05, rtol=0)
-    step = out[:, 0, :]  # a row away from the line: 0 before the onset, 1 after
-    crossing = (step < 0.5).sum(1).float() - 0.5  # where the step passes ½, between frames
+    step = out[:, 3, :30]  # a band far from the formant, frames that read inside the input: ~0, then ~1
+    crossing = (step < 0.5).sum(1).float() - 0.5  # where the step passes ½, to the nearest half frame
     torch.testing.assert_close(crossing, onset / time_scale - 0.5, atol=0.51, rtol=0)
     assert mel_scale.std() > 0.01  # each example gets its own factors
 

@@ -93,4 +93,5 @@ def test_augment_transforms_every_training_batch_and_only_those():
     history = classifier.fit(model, x, y, epochs=5, batch_size=16, learning_rate=0.1, validation=(x, y),
                              augment=flip_feature, progress=False)
     assert seen == [16] * 4 * 5
-    assert history[-1]["accuracy"] > 0.9 and classifier.accuracy(model, -x, y) > 0.9 > 0.1 > history[-1]["val_accuracy"]
+    assert history[-1]["accuracy"] > 0.9 and classifier.accuracy(model, -x, y) > 0.9
+    assert history[-1]["val_accuracy"] < 0.5  # validation saw x itself: the learnt (flipped) rule fails there
