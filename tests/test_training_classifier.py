@@ -76,3 +76,22 @@ def test_train_step_clips_and_schedules_like_the_fine_tuning_step():
     # float32 differences of weights near 100: each carries a round-off of order 100 × 2⁻²⁴
     assert 0 < moved and moved - 0.25 <= roundoff_bound(10, magnitude=100.0)
     assert optimizer.param_groups[0]["lr"] == LinearWarmupDecay(2, 4)(1)
+
+
+def test_augment_transforms_every_training_batch_and_only_those():
+    """`augment` sees each training batch (drawing from the seeded generator), never the validation data."""
+    x, y = _data()
+    seen = []
+
+    def flip_feature(batch, generator):
+        seen.append(len(batch))
+        assert isinstance(generator, torch.Generator)
+        return -batch  # the label rule (x0 > 0) is inverted on what the model trains on
+
+    torch.manual_seed(0)
+    model = nn.Linear(4, 2)
+    history = classifier.fit(model, x, y, epochs=5, batch_size=16, learning_rate=0.1, validation=(x, y),
+                             augment=flip_feature, progress=False)
+    assert seen == [16] * 4 * 5
+    assert history[-1]["accuracy"] > 0.9 and classifier.accuracy(model, -x, y) > 0.9
+    assert history[-1]["val_accuracy"] < 0.5  # validation saw x itself: the learnt (flipped) rule fails there

@@ -3,6 +3,8 @@
     wave, sr = read_wav(path)                             # float32 in [-1, 1], sample rate
     feats = log_mel_spectrogram(wave, sr, n_mels=40)      # (n_mels, frames)
     X = fsdd_log_mels(bml.data.fsdd_recordings())         # (N, n_mels, frames) for the whole set
+    X = utterance_cmvn(X)                                 # each recording's loudness and colouring removed
+    fit(..., augment=warp_spectrograms)                   # a new speed and voice pitch for every batch
 
 The mel filterbank follows TensorFlow's `tf.signal.linear_to_mel_weight_matrix` exactly (HTK mel
 scale, triangles in mel space, no DC weight), so the two can be compared to float precision.
@@ -12,8 +14,12 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 MEL_BREAK_HZ = 700.0
 MEL_HIGH_Q = 1127.0
@@ -134,3 +140,67 @@ def standardize(train: np.ndarray, *others: np.ndarray, axis: tuple[int, ...] = 
     mean = train.mean(axis=axis, keepdims=True)
     std = train.std(axis=axis, keepdims=True) + 1e-6
     return tuple((a - mean) / std for a in (train, *others))
+
+
+def utterance_cmvn(feats: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Per-recording mean and variance normalisation (CMVN) of log-mels (..., n_mels, frames).
+
+    Each recording's mean and std per mel band are taken over its own frames, so its loudness and
+    microphone colouring (a constant added to each band's log energy) cancel out — the main difference
+    between two speakers' recordings of one digit. Frames of pure digital silence (the zeros added by
+    `pad_or_trim`: log(eps) in every band) take no part in the statistics and come out as 0, the mean.
+    `eps` must be the one the log-mels were computed with.
+    """
+    feats = np.asarray(feats, dtype=np.float32)
+    signal = (feats > np.float32(np.log(eps)) + 1e-3).any(axis=-2, keepdims=True)  # (..., 1, frames)
+    count = np.maximum(signal.sum(axis=-1, keepdims=True), 1)  # (..., 1, 1)
+    mean = np.where(signal, feats, 0.0).sum(axis=-1, keepdims=True) / count  # (..., n_mels, 1)
+    var = np.where(signal, (feats - mean) ** 2, 0.0).sum(axis=-1, keepdims=True) / count
+    return np.where(signal, (feats - mean) / (np.sqrt(var) + 1e-5), 0.0).astype(np.float32)
+
+
+def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
+    import torch
+
+    return low + (high - low) * torch.rand(n, generator=generator)
+
+
+def warp_spectrograms(batch: torch.Tensor, generator: torch.Generator, freq: float = 0.15,
+                      time: float = 0.15) -> torch.Tensor:
+    """Random speed and vocal-tract changes for a batch of spectrograms (B, n_mels, frames): data augmentation.
+
+    Each example's mel axis is stretched by a factor drawn in [1 − freq, 1 + freq] around band 0 (a
+    shorter or longer vocal tract moves every formant by one factor, the idea of vocal tract length
+    perturbation) and its time axis by one in [1 − time, 1 + time] around frame 0 (faster or slower
+    speech); values are read by bilinear interpolation, and what comes from beyond the edges is 0 (the
+    mean after `utterance_cmvn`). Four training speakers are few voices: warping invents more.
+    """
+    import torch
+    from torch.nn import functional as F
+
+    n = len(batch)
+    along_mels, along_time = _uniform(n, 1 - freq, 1 + freq, generator), _uniform(n, 1 - time, 1 + time, generator)
+    theta = torch.zeros(n, 2, 3)  # output (x=time, y=mel) in [-1, 1] reads input at scale·(coord + 1) − 1
+    theta[:, 0, 0], theta[:, 0, 2] = along_time, along_time - 1
+    theta[:, 1, 1], theta[:, 1, 2] = along_mels, along_mels - 1
+    images = batch.unsqueeze(1)  # (B, 1, n_mels, frames)
+    grid = F.affine_grid(theta.to(batch.dtype), list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros").squeeze(1)
+
+
+def mask_spectrograms(batch: torch.Tensor, generator: torch.Generator, max_bands: int = 6,
+                      max_frames: int = 12) -> torch.Tensor:
+    """SpecAugment-style masking of a batch (B, n_mels, frames): in each example one run of up to
+    `max_bands` mel bands and one run of up to `max_frames` frames, at random places, are set to 0 (the
+    mean after normalisation), so the model cannot lean on any single band or moment."""
+    import torch
+
+    n, n_mels, frames = batch.shape
+    band_width = torch.randint(0, max_bands + 1, (n, 1), generator=generator)
+    band_start = (torch.rand(n, 1, generator=generator) * (n_mels - band_width + 1)).long()
+    frame_width = torch.randint(0, max_frames + 1, (n, 1), generator=generator)
+    frame_start = (torch.rand(n, 1, generator=generator) * (frames - frame_width + 1)).long()
+    bands, steps = torch.arange(n_mels)[None], torch.arange(frames)[None]  # (1, n_mels), (1, frames)
+    masked_bands = (bands >= band_start) & (bands < band_start + band_width)  # (B, n_mels)
+    masked_steps = (steps >= frame_start) & (steps < frame_start + frame_width)  # (B, frames)
+    return batch.masked_fill(masked_bands[:, :, None] | masked_steps[:, None, :], 0.0)

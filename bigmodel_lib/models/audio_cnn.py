@@ -66,10 +66,10 @@ class AudioCNN(nn.Module):
 
 def train_classifier(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, epochs: int = 10,
                      batch_size: int = 64, lr: float = 3e-3, device: torch.device | str = "cpu",
-                     seed: int = 0, progress: bool = True) -> list[float]:
+                     seed: int = 0, progress: bool = True, augment=None) -> list[float]:
     """AdamW (weight decay 1e-4) with the course's one loop (`training.classifier.fit`); the mean training
-    loss of each epoch."""
+    loss of each epoch. `augment(batch, generator)` makes a random variant of each batch (see `fit`)."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     history = fit(model, x_train, y_train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, device=device,
-                  seed=seed, progress=progress, desc="epochs")
+                  seed=seed, progress=progress, desc="epochs", augment=augment)
     return [row["loss"] for row in history]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -74,6 +75,7 @@ def fit(
     seed: int = 0,
     validation: tuple[torch.Tensor, torch.Tensor] | None = None,
     patience: int | None = None,
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     progress: bool = True,
     desc: str = "torch epochs",
 ) -> list[dict]:
@@ -84,6 +86,8 @@ def fit(
     `patience`: stop after that many epochs without a lower validation loss and restore the best
     epoch's weights; the rows then end at the epoch where training stopped, and the best row has
     `"best": True`.
+    `augment(batch, generator)`: a new random variant of each training batch (data augmentation), drawn
+    from the loop's seeded generator so a run is reproducible; validation and test inputs are never augmented.
     """
     from tqdm.auto import tqdm
 
@@ -97,7 +101,7 @@ def fit(
     best_loss, best_state, best_row = float("inf"), None, None
     started = time.perf_counter()
     for epoch in tqdm(range(1, epochs + 1), desc=desc, disable=not progress):
-        row = {"epoch": epoch, **_train_one_epoch(model, x, labels, optimizer, batch_size, generator, device)}
+        row = {"epoch": epoch, **_train_one_epoch(model, x, labels, optimizer, batch_size, generator, device, augment)}
         row["seconds"] = time.perf_counter() - started
         if validation is not None:
             scores = evaluate(model, *validation)
@@ -144,15 +148,17 @@ def train_step(
     return loss.item(), logits.detach()
 
 
-def _train_one_epoch(model, x, labels, optimizer, batch_size, generator, device) -> dict[str, float]:
-    """One pass over (x, labels) in a shuffled order: mean loss and accuracy of the batches as trained."""
+def _train_one_epoch(model, x, labels, optimizer, batch_size, generator, device, augment=None) -> dict[str, float]:
+    """One pass over (x, labels) in a shuffled order (each batch through `augment` if given): mean loss and
+    accuracy of the batches as trained."""
     model.train()
     order = torch.randperm(len(x), generator=generator)
     total, correct = 0.0, 0
     for start in range(0, len(x), batch_size):
         batch = order[start : start + batch_size]
         yb = labels[batch].to(device)
-        loss, logits = train_step(model, (x[batch].to(device),), yb, optimizer)
+        xb = x[batch] if augment is None else augment(x[batch], generator)
+        loss, logits = train_step(model, (xb.to(device),), yb, optimizer)
         total += loss * len(batch)
         correct += (labels_from_logits(logits) == yb).sum().item()
     return {"loss": total / len(x), "accuracy": correct / len(x)}
