@@ -12,8 +12,8 @@ tried on top of what was kept. Then the kept recipe (and the starting one) train
 Equal time without a noisy clock: the starting recipe's seconds per step are measured once; each variant's
 time per step relative to it is measured step for step alternately on throw-away models (a busy moment
 slows both alike); a variant's step count is the budget divided by its time per step, and the
-learning-rate schedule spans exactly those steps, so the result no longer depends on the clock. Evaluation (40 fixed validation batches, 4 times per
-run) is not training time. A second seed of the starting recipe gives the run-to-run noise: changes
+learning-rate schedule spans exactly those steps, so the result no longer depends on the clock.
+Evaluation (40 fixed validation batches, 4 times per run) is not training time. A second seed of the starting recipe gives the run-to-run noise: changes
 smaller than that are coin flips and are called so in the table.
 """
 
