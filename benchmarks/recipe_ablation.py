@@ -100,18 +100,13 @@ def main(argv=None) -> None:
     import torch
 
     from bigmodel_lib import pick_device
-    from bigmodel_lib.data import load_tiny_shakespeare
     from bigmodel_lib.models.modern_gpt import ModernGPT
-    from bigmodel_lib.tokenizers.char import CharTokenizer
-    from bigmodel_lib.training.batches import TokenWindows, split_tokens
+    from bigmodel_lib.training.course_gpt import shakespeare_windows
     from bigmodel_lib.training.throughput import step_seconds
     from bigmodel_lib.training.trainer import Trainer
 
     device = pick_device(args.device)
-    text = load_tiny_shakespeare()
-    tokenizer = CharTokenizer.train(text)
-    train_ids, val_ids = split_tokens(torch.tensor(tokenizer.encode(text)))
-    data = TokenWindows(train_ids, val_ids, 64, seed=0, device=device)
+    tokenizer, data = shakespeare_windows(device)
     print(f"device {device}, torch threads {torch.get_num_threads()}, {args.budget_s:.0f} s of training per variant",
           flush=True)
 

@@ -26,25 +26,20 @@ def main(argv=None) -> None:
     import torch
 
     from bigmodel_lib import pick_device
-    from bigmodel_lib.data import load_tiny_shakespeare
     from bigmodel_lib.models.gpt import GPT
-    from bigmodel_lib.tokenizers.char import CharTokenizer
-    from bigmodel_lib.training.batches import TokenWindows, split_tokens
-    from bigmodel_lib.training.course_gpt import recipe_config, recipe_train_config
+    from bigmodel_lib.training.course_gpt import recipe_config, recipe_train_config, shakespeare_windows
     from bigmodel_lib.training.trainer import Trainer
 
     device = pick_device(args.device)
-    text = load_tiny_shakespeare()
-    tokenizer = CharTokenizer.train(text)
-    train_ids, val_ids = split_tokens(torch.tensor(tokenizer.encode(text)))
+    tokenizer, data = shakespeare_windows(device)
     rows = []
     for precision in args.precisions.split(","):
+        data.generator.manual_seed(0)  # the same batches for each precision
         torch.manual_seed(0)
         model = GPT(recipe_config(tokenizer.vocab_size))
         config = recipe_train_config(args.steps, warmup_steps=100, eval_every=args.steps, eval_batches=20,
                                      precision=precision, progress=False, desc=precision)
-        result = Trainer(model, TokenWindows(train_ids, val_ids, 64, seed=0, device=device), config,
-                         device=device).fit()
+        result = Trainer(model, data, config, device=device).fit()
         rows.append({"device": str(device), "precision": precision, "steps": result.steps,
                      "val_loss": round(result.final_val, 4), "tokens_per_s": round(result.tokens_per_s),
                      "wall_s": round(result.wall_seconds, 1)})

@@ -76,16 +76,23 @@ def course_gpt(device: torch.device | str = "cpu", fallback_steps: int = 300, se
 def train_recipe_gpt(device: torch.device | str, steps: int, seed: int = 0,
                      progress: bool = True) -> tuple[GPT, CharTokenizer]:
     """Chapter 07's model (the modern recipe) trained on Tiny Shakespeare's characters for `steps` steps."""
-    from ..data import load_tiny_shakespeare
-    from .batches import TokenWindows, split_tokens
     from .trainer import Trainer
 
-    text = load_tiny_shakespeare()
-    tokenizer = CharTokenizer.train(text)
-    train_ids, val_ids = split_tokens(torch.tensor(tokenizer.encode(text)))
+    tokenizer, data = shakespeare_windows(device, seed)
     torch.manual_seed(seed)
     model = ModernGPT(modern_recipe_config(tokenizer.vocab_size))
     config = modern_recipe_train_config(steps, eval_every=0, eval_batches=2, progress=progress,
                                         desc="course GPT (fallback)")
-    Trainer(model, TokenWindows(train_ids, val_ids, 64, seed=seed, device=device), config, device=device).fit()
+    Trainer(model, data, config, device=device).fit()
     return model.eval(), tokenizer
+
+
+def shakespeare_windows(device: torch.device | str = "cpu", seed: int = 0, block_size: int = 64):
+    """(CharTokenizer, TokenWindows): the recipe's data — Tiny Shakespeare's characters, 90 % / 10 % split."""
+    from ..data import load_tiny_shakespeare
+    from .batches import TokenWindows, split_tokens
+
+    text = load_tiny_shakespeare()
+    tokenizer = CharTokenizer.train(text)
+    train_ids, val_ids = split_tokens(torch.tensor(tokenizer.encode(text)))
+    return tokenizer, TokenWindows(train_ids, val_ids, block_size, seed=seed, device=device)
