@@ -25,20 +25,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 def setup(device_name: str | None, block_size: int, n_layer: int, n_head: int, n_embd: int):
     """(device, make_model, make_data): the GPT on Tiny Shakespeare's characters, same weights every call."""
+    from dataclasses import replace
+
     import torch
 
     from bigmodel_lib import pick_device
     from bigmodel_lib.data import load_tiny_shakespeare
-    from bigmodel_lib.models.gpt import GPT, GPTConfig
+    from bigmodel_lib.models.gpt import GPT
     from bigmodel_lib.tokenizers.char import CharTokenizer
     from bigmodel_lib.training.batches import TokenWindows, split_tokens
+    from bigmodel_lib.training.course_gpt import recipe_config
 
     device = pick_device(device_name)
     text = load_tiny_shakespeare()
     tokenizer = CharTokenizer.train(text)
     train, val = split_tokens(torch.tensor(tokenizer.encode(text)))
-    config = GPTConfig(block_size=block_size, vocab_size=tokenizer.vocab_size, n_layer=n_layer, n_head=n_head,
-                       n_embd=n_embd, dropout=0.0, bias=False)  # nanoGPT's CPU recipe has no biases
+    config = replace(recipe_config(tokenizer.vocab_size), block_size=block_size, n_layer=n_layer, n_head=n_head,
+                     n_embd=n_embd)  # nanoGPT's CPU recipe, resized
 
     def make_model():
         torch.manual_seed(0)

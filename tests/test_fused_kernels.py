@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from bigmodel_lib.models.attention import LayerNorm, RMSNorm, gelu_tanh, set_fused
+from bigmodel_lib.models.attention import LayerNorm, RMSNorm, gelu_exact, gelu_tanh, set_fused
 from bigmodel_lib.models.gpt import GPT, GPTConfig
 from bigmodel_lib.models.modern_gpt import ModernGPT, ModernGPTConfig
 from bigmodel_lib.numerics import check_matches, roundoff_bound, transformer_roundings
@@ -25,6 +25,7 @@ def test_layernorm_rmsnorm_and_gelu_fused_equal_written_out():
     # one value through a handful of roundings (cube, tanh, products): 10 is generous
     check_matches("GELU (tanh): F.gelu vs gelu_tanh", gelu_tanh(mlp_input), nn.functional.gelu(mlp_input, approximate="tanh"),
                   terms=10)
+    check_matches("GELU (exact): F.gelu vs gelu_exact", gelu_exact(mlp_input), nn.functional.gelu(mlp_input), terms=10)
 
 
 def test_set_fused_switches_every_part():
@@ -34,8 +35,9 @@ def test_set_fused_switches_every_part():
     assert not any(m.use_sdpa for m in model.modules() if hasattr(m, "use_sdpa"))
 
 
-@pytest.mark.parametrize("make", [lambda: GPT(GPTConfig(**SIZES)), lambda: ModernGPT(ModernGPTConfig(**SIZES))],
-                         ids=["gpt", "modern_gpt"])
+@pytest.mark.parametrize("make", [lambda: GPT(GPTConfig(**SIZES)), lambda: GPT(GPTConfig(**SIZES, gelu_approximate="none")),
+                                  lambda: ModernGPT(ModernGPTConfig(**SIZES))],
+                         ids=["gpt", "gpt_exact_gelu", "modern_gpt"])
 def test_a_training_step_is_the_same_with_fused_and_written_out_kernels(make):
     torch.manual_seed(0)
     fused = make()

@@ -32,6 +32,7 @@ def test_config_is_frozen_and_checked():
     (dict(n_layer=True), "n_layer must be a positive whole number"),
     (dict(vocab_size=-3), "vocab_size must be a positive whole number"),
     (dict(dropout=1.5), "dropout must be a number in"),
+    (dict(gelu_approximate="erf"), "gelu_approximate must be 'tanh' or 'none'"),
 ])
 def test_config_rejects_bad_values_with_one_line(bad, message):
     with pytest.raises(ValueError, match=message) as error:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attention import KVCache, LayerKVCache, LayerNorm, MultiHeadSelfAttention, gelu_tanh
+from .attention import KVCache, LayerKVCache, LayerNorm, MultiHeadSelfAttention, gelu_exact, gelu_tanh
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class GPTConfig:
     n_embd: int = 768
     dropout: float = 0.0
     bias: bool = True  # biases in Linear and LayerNorm, like GPT-2
+    gelu_approximate: str = "tanh"  # GPT-2's tanh GELU; "none": the exact x·Φ(x) (nanoGPT's nn.GELU)
 
     def __post_init__(self) -> None:
         # sizes first, so a zero n_head is reported as such rather than as a ZeroDivisionError
@@ -49,21 +50,27 @@ class GPTConfig:
                              "pick n_head among the divisors of n_embd.")
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, numbers.Real) or not 0 <= self.dropout < 1:
             raise ValueError(f"GPTConfig.dropout must be a number in [0, 1), got {self.dropout!r}.")
+        if self.gelu_approximate not in ("tanh", "none"):
+            raise ValueError(f"GPTConfig.gelu_approximate must be 'tanh' or 'none' (exact), got {self.gelu_approximate!r}.")
 
 
 class MLP(nn.Module):
-    """Position-wise feed-forward: C -> 4C -> GELU (tanh) -> C."""
+    """Position-wise feed-forward: C -> 4C -> GELU -> C."""
 
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
         self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
-        self.fused = True  # PyTorch's one-kernel GELU; False: our gelu_tanh, written out
+        self.approximate = config.gelu_approximate
+        self.fused = True  # PyTorch's one-kernel GELU; False: our formula, written out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.c_fc(x)  # (B, T, 4C)
-        h = F.gelu(h, approximate="tanh") if self.fused else gelu_tanh(h)
+        if self.fused:
+            h = F.gelu(h, approximate=self.approximate)
+        else:
+            h = gelu_tanh(h) if self.approximate == "tanh" else gelu_exact(h)
         return self.dropout(self.c_proj(h))  # (B, T, C)
 
 
