@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def main(argv=None) -> None:
         result = Trainer(model, data, config, device=device).fit()
         rows.append({"device": str(device), "precision": precision, "steps": result.steps,
                      "val_loss": round(result.final_val, 4), "tokens_per_s": round(result.tokens_per_s),
+                     # per 10-step log interval (evaluations left out): a burst of other work cannot move it
+                     "median_tokens_per_s": round(statistics.median(r["tokens_per_s"] for r in result.history[1:])),
                      "wall_s": round(result.wall_seconds, 1)})
         print(rows[-1], flush=True)
     if args.json:
