@@ -30,7 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 TEST_SPEAKERS = ("jackson", "theo")  # chapter 10's
-BASELINE = dict(cmvn=False, warp=0.0, masks=False, epochs=6)  # chapter 10 as it is (full profile)
+BASELINE = dict(cmvn=False, warp=0.0, masks=False, epochs=6,  # chapter 10 as it is (full profile)
+                smooth=0, cepstra=0, mask_count=1, shift=0, noise=0.0, channels=(16, 32, 64), dropout=0.2,
+                cosine=False, weight_decay=1e-4)
 CHANGES = [  # (name, what it changes), tried in this order, each on top of what was kept
     ("per-recording CMVN (utterance_cmvn)", dict(cmvn=True)),
     ("warp: speed and mel scale ±15%", dict(warp=0.15)),
@@ -46,8 +48,12 @@ def augmentation(config: dict):
     steps = []
     if config["warp"]:
         steps.append(functools.partial(audio.warp_spectrograms, freq=config["warp"], time=config["warp"]))
+    if config["shift"]:
+        steps.append(functools.partial(audio.shift_spectrograms, max_frames=config["shift"]))
     if config["masks"]:
-        steps.append(audio.mask_spectrograms)
+        steps.append(functools.partial(audio.mask_spectrograms, count=config["mask_count"]))
+    if config["noise"]:
+        steps.append(functools.partial(audio.noise_spectrograms, std=config["noise"]))
     if not steps:
         return None
 
@@ -59,6 +65,18 @@ def augmentation(config: dict):
     return augment
 
 
+def features(feats, config: dict):
+    """The model's input for a config, from the log-mels (N, n_mels, frames), before standardisation."""
+    from bigmodel_lib.data import audio
+
+    x = audio.utterance_cmvn(feats) if config["cmvn"] else feats
+    if config["smooth"]:
+        x = audio.cepstral_smooth(x, config["smooth"])
+    if config["cepstra"]:
+        x = audio.cepstra(x, config["cepstra"])
+    return x
+
+
 def train_and_score(feats, table, config: dict, train_speakers, eval_speakers, seed: int) -> dict:
     """Train chapter 10's CNN on `train_speakers` with `config`; accuracy on `eval_speakers`, overall and each."""
     import torch
@@ -68,13 +86,15 @@ def train_and_score(feats, table, config: dict, train_speakers, eval_speakers, s
 
     train = table.speaker.isin(train_speakers).to_numpy()
     held = table.speaker.isin(eval_speakers).to_numpy()
-    x = audio.utterance_cmvn(feats) if config["cmvn"] else feats
+    x = features(feats, config)
     x_train, x_held = audio.standardize(x[train], x[held])
     y = torch.tensor(table.digit.to_numpy())
     torch.manual_seed(seed)
-    model = AudioCNN(AudioCNNConfig(n_classes=10))
+    model = AudioCNN(AudioCNNConfig(n_classes=10, n_mels=x.shape[1], channels=tuple(config["channels"]),
+                                    dropout=config["dropout"]))
     train_classifier(model, torch.from_numpy(x_train), y[train], epochs=config["epochs"], batch_size=64, lr=3e-3,
-                     seed=seed, progress=False, augment=augmentation(config))
+                     seed=seed, progress=False, augment=augmentation(config), cosine=config["cosine"],
+                     weight_decay=config["weight_decay"])
     right = (predict(model, torch.from_numpy(x_held)) == y[held]).numpy()
     speakers = table.speaker[held].to_numpy()
     return {"accuracy": float(right.mean()),

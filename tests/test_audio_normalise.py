@@ -66,3 +66,38 @@ def test_masks_zero_one_run_of_bands_and_one_of_frames():
             idx = run.nonzero().flatten()
             assert len(idx) == 0 or idx[-1] - idx[0] + 1 == len(idx)
     assert torch.equal(x, torch.ones(64, 20, 30))  # the input is left as it was
+
+
+def test_cepstra_are_an_orthonormal_dct_and_smoothing_keeps_the_envelope():
+    d = audio.dct_matrix(40)
+    np.testing.assert_allclose(d @ d.T, np.eye(40), atol=1e-5)  # orthonormal: all coefficients give x back
+    mels = np.arange(40, dtype=np.float32)
+    envelope = np.cos(np.pi * (mels + 0.5) * 2 / 40)  # a slow ripple (cepstral coefficient 2): formant-like
+    harmonics = 0.5 * np.cos(np.pi * (mels + 0.5) * 30 / 40)  # a fast one (coefficient 30): pitch harmonics
+    x = np.stack([envelope + harmonics] * 3, axis=-1)[None]  # (1, 40 mels, 3 frames)
+    c = audio.cepstra(x, 13)
+    assert c.shape == (1, 13, 3)
+    np.testing.assert_allclose(c, np.einsum("km,bmt->bkt", d[:13], x), atol=1e-5)
+    smooth = audio.cepstral_smooth(x, 13)
+    assert smooth.shape == x.shape
+    np.testing.assert_allclose(smooth[0, :, 0], envelope, atol=1e-5)  # the envelope stays, the harmonics go
+    np.testing.assert_allclose(audio.cepstral_smooth(x, 40), x, atol=1e-4)
+
+
+def test_shift_delays_each_example_and_fills_with_silence():
+    x = torch.arange(1, 21, dtype=torch.float32).repeat(32, 4, 1)  # (32, 4 bands, 20 frames): frame t holds t + 1
+    out = audio.shift_spectrograms(x, torch.Generator().manual_seed(0), max_frames=5)
+    shifts = (out[:, 0] == 0).sum(1)  # leading zero frames of each example
+    assert shifts.max() <= 5 and shifts.min() >= 0 and len(set(shifts.tolist())) > 1
+    for example, s in zip(out, shifts, strict=True):
+        expected = torch.cat([torch.zeros(int(s)), torch.arange(1, 21 - int(s), dtype=torch.float32)])
+        assert torch.equal(example, expected.repeat(4, 1))
+
+
+def test_more_masks_hide_more_and_noise_has_the_given_size():
+    x = torch.ones(256, 20, 30)
+    one = (audio.mask_spectrograms(x, torch.Generator().manual_seed(0), count=1) == 0).float().mean()
+    three = (audio.mask_spectrograms(x, torch.Generator().manual_seed(0), count=3) == 0).float().mean()
+    assert three > 2 * one
+    noisy = audio.noise_spectrograms(torch.zeros(64, 20, 30), torch.Generator().manual_seed(0), std=0.3)
+    assert abs(noisy.std().item() - 0.3) < 0.01 and abs(noisy.mean().item()) < 0.01
