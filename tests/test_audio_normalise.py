@@ -1,6 +1,7 @@
 """Speaker-robust log-mel front end: per-recording CMVN and the warping augmentation (fast, synthetic inputs)."""
 
 import numpy as np
+import pytest
 import torch
 
 from bigmodel_lib.data import audio
@@ -101,3 +102,27 @@ def test_more_masks_hide_more_and_noise_has_the_given_size():
     assert three > 2 * one
     noisy = audio.noise_spectrograms(torch.zeros(64, 20, 30), torch.Generator().manual_seed(0), std=0.3)
     assert abs(noisy.std().item() - 0.3) < 0.01 and abs(noisy.mean().item()) < 0.01
+
+
+def test_cmvn_without_variance_only_removes_the_mean():
+    rng = np.random.default_rng(0)
+    x = _recording(rng)
+    out = audio.utterance_cmvn(x, variance=False)
+    np.testing.assert_allclose(out[:, :30], x[:, :30] - x[:, :30].mean(axis=1, keepdims=True), atol=1e-5)
+    assert (out[:, 30:] == 0).all()
+
+
+def test_speaker_cmvn_removes_each_voices_colouring_but_keeps_word_differences():
+    rng = np.random.default_rng(0)
+    words = [_recording(rng), _recording(rng) + np.where(np.arange(50) < 30, 2.0, 0.0)]  # word 2: louder in all bands
+    gain = np.linspace(1, 4, 8, dtype=np.float32)[:, None]
+    voice_b = [np.where(np.arange(50) < 30, w + gain, w) for w in words]  # the same words, another voice and mic
+    out = audio.speaker_cmvn(np.stack(words + voice_b), ["a", "a", "b", "b"])
+    np.testing.assert_allclose(out[:2], out[2:], atol=1e-4)  # the voice's colouring cancels
+    assert out[1, :, :30].mean() - out[0, :, :30].mean() > 0.5  # what sets the words apart stays
+    assert (out[:, :, 30:] == 0).all()
+    speech = out[:2, :, :30].transpose(1, 0, 2).reshape(8, -1)  # per band over the speaker's speech frames
+    np.testing.assert_allclose(speech.mean(axis=1), 0, atol=1e-5)
+    np.testing.assert_allclose(speech.std(axis=1), 1, atol=1e-3)
+    with pytest.raises(ValueError, match="one per recording"):
+        audio.speaker_cmvn(np.stack(words), ["a"])

@@ -143,21 +143,47 @@ def standardize(train: np.ndarray, *others: np.ndarray, axis: tuple[int, ...] = 
     return tuple((a - mean) / std for a in (train, *others))
 
 
-def utterance_cmvn(feats: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+def utterance_cmvn(feats: np.ndarray, eps: float = 1e-6, variance: bool = True) -> np.ndarray:
     """Per-recording mean and variance normalisation (CMVN) of log-mels (..., n_mels, frames).
 
     Each recording's mean and std per mel band are taken over its own frames, so its loudness and
     microphone colouring (a constant added to each band's log energy) cancel out — the main difference
     between two speakers' recordings of one digit. Frames of pure digital silence (the zeros added by
     `pad_or_trim`: log(eps) in every band) take no part in the statistics and come out as 0, the mean.
-    `eps` must be the one the log-mels were computed with.
+    `eps` must be the one the log-mels were computed with. `variance=False` subtracts the mean only.
     """
     feats = np.asarray(feats, dtype=np.float32)
     signal = (feats > np.float32(np.log(eps)) + 1e-3).any(axis=-2, keepdims=True)  # (..., 1, frames)
     count = np.maximum(signal.sum(axis=-1, keepdims=True), 1)  # (..., 1, 1)
     mean = np.where(signal, feats, 0.0).sum(axis=-1, keepdims=True) / count  # (..., n_mels, 1)
     var = np.where(signal, (feats - mean) ** 2, 0.0).sum(axis=-1, keepdims=True) / count
-    return np.where(signal, (feats - mean) / (np.sqrt(var) + 1e-5), 0.0).astype(np.float32)
+    scale = np.sqrt(var) + 1e-5 if variance else 1.0
+    return np.where(signal, (feats - mean) / scale, 0.0).astype(np.float32)
+
+
+def speaker_cmvn(feats: np.ndarray, speakers, eps: float = 1e-6) -> np.ndarray:
+    """CMVN per speaker: log-mels (N, n_mels, frames) normalised by the mean and std per mel band of all
+    the speech frames of the same speaker (`speakers`: N labels; no digit labels needed).
+
+    Like `utterance_cmvn` it removes a voice's and a microphone's colouring, but it keeps what sets one
+    word's average spectrum apart from another's (the hiss of "six", the vowel of "two"), which the
+    statistics of one short recording also take away. It needs several recordings of each voice, as a
+    recogniser that adapts to its user gets. Silence (see `utterance_cmvn`) comes out as 0.
+    """
+    feats = np.asarray(feats, dtype=np.float32)
+    speakers = np.asarray(speakers)
+    if len(speakers) != len(feats):
+        raise ValueError(f"{len(speakers)} speaker labels for {len(feats)} recordings: give one per recording.")
+    signal = (feats > np.float32(np.log(eps)) + 1e-3).any(axis=1, keepdims=True)  # (N, 1, frames)
+    out = np.zeros_like(feats)
+    for speaker in np.unique(speakers):
+        mine = speakers == speaker
+        frames = feats[mine].transpose(1, 0, 2)[:, signal[mine][:, 0]]  # (n_mels, speech frames of this voice)
+        if frames.shape[1] == 0:
+            continue
+        mean, std = frames.mean(axis=1)[:, None], frames.std(axis=1)[:, None] + 1e-5  # (n_mels, 1)
+        out[mine] = np.where(signal[mine], (feats[mine] - mean) / std, 0.0)
+    return out
 
 
 def dct_matrix(n: int) -> np.ndarray:
