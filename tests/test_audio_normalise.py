@@ -1,6 +1,7 @@
 """Speaker-robust log-mel front end: per-recording CMVN and the warping augmentation (fast, synthetic inputs)."""
 
 import numpy as np
+import pytest
 import torch
 
 from bigmodel_lib.data import audio
@@ -66,3 +67,62 @@ def test_masks_zero_one_run_of_bands_and_one_of_frames():
             idx = run.nonzero().flatten()
             assert len(idx) == 0 or idx[-1] - idx[0] + 1 == len(idx)
     assert torch.equal(x, torch.ones(64, 20, 30))  # the input is left as it was
+
+
+def test_cepstra_are_an_orthonormal_dct_and_smoothing_keeps_the_envelope():
+    d = audio.dct_matrix(40)
+    np.testing.assert_allclose(d @ d.T, np.eye(40), atol=1e-5)  # orthonormal: all coefficients give x back
+    mels = np.arange(40, dtype=np.float32)
+    envelope = np.cos(np.pi * (mels + 0.5) * 2 / 40)  # a slow ripple (cepstral coefficient 2): formant-like
+    harmonics = 0.5 * np.cos(np.pi * (mels + 0.5) * 30 / 40)  # a fast one (coefficient 30): pitch harmonics
+    x = np.stack([envelope + harmonics] * 3, axis=-1)[None]  # (1, 40 mels, 3 frames)
+    c = audio.cepstra(x, 13)
+    assert c.shape == (1, 13, 3)
+    np.testing.assert_allclose(c, np.einsum("km,bmt->bkt", d[:13], x), atol=1e-5)
+    smooth = audio.cepstral_smooth(x, 13)
+    assert smooth.shape == x.shape
+    np.testing.assert_allclose(smooth[0, :, 0], envelope, atol=1e-5)  # the envelope stays, the harmonics go
+    np.testing.assert_allclose(audio.cepstral_smooth(x, 40), x, atol=1e-4)
+
+
+def test_shift_delays_each_example_and_fills_with_silence():
+    x = torch.arange(1, 21, dtype=torch.float32).repeat(32, 4, 1)  # (32, 4 bands, 20 frames): frame t holds t + 1
+    out = audio.shift_spectrograms(x, torch.Generator().manual_seed(0), max_frames=5)
+    shifts = (out[:, 0] == 0).sum(1)  # leading zero frames of each example
+    assert shifts.max() <= 5 and shifts.min() >= 0 and len(set(shifts.tolist())) > 1
+    for example, s in zip(out, shifts, strict=True):
+        expected = torch.cat([torch.zeros(int(s)), torch.arange(1, 21 - int(s), dtype=torch.float32)])
+        assert torch.equal(example, expected.repeat(4, 1))
+
+
+def test_more_masks_hide_more_and_noise_has_the_given_size():
+    x = torch.ones(256, 20, 30)
+    one = (audio.mask_spectrograms(x, torch.Generator().manual_seed(0), count=1) == 0).float().mean()
+    three = (audio.mask_spectrograms(x, torch.Generator().manual_seed(0), count=3) == 0).float().mean()
+    assert three > 2 * one
+    noisy = audio.noise_spectrograms(torch.zeros(64, 20, 30), torch.Generator().manual_seed(0), std=0.3)
+    assert abs(noisy.std().item() - 0.3) < 0.01 and abs(noisy.mean().item()) < 0.01
+
+
+def test_cmvn_without_variance_only_removes_the_mean():
+    rng = np.random.default_rng(0)
+    x = _recording(rng)
+    out = audio.utterance_cmvn(x, variance=False)
+    np.testing.assert_allclose(out[:, :30], x[:, :30] - x[:, :30].mean(axis=1, keepdims=True), atol=1e-5)
+    assert (out[:, 30:] == 0).all()
+
+
+def test_speaker_cmvn_removes_each_voices_colouring_but_keeps_word_differences():
+    rng = np.random.default_rng(0)
+    words = [_recording(rng), _recording(rng) + np.where(np.arange(50) < 30, 2.0, 0.0)]  # word 2: louder in all bands
+    gain = np.linspace(1, 4, 8, dtype=np.float32)[:, None]
+    voice_b = [np.where(np.arange(50) < 30, w + gain, w) for w in words]  # the same words, another voice and mic
+    out = audio.speaker_cmvn(np.stack(words + voice_b), ["a", "a", "b", "b"])
+    np.testing.assert_allclose(out[:2], out[2:], atol=1e-4)  # the voice's colouring cancels
+    assert out[1, :, :30].mean() - out[0, :, :30].mean() > 0.5  # what sets the words apart stays
+    assert (out[:, :, 30:] == 0).all()
+    speech = out[:2, :, :30].transpose(1, 0, 2).reshape(8, -1)  # per band over the speaker's speech frames
+    np.testing.assert_allclose(speech.mean(axis=1), 0, atol=1e-5)
+    np.testing.assert_allclose(speech.std(axis=1), 1, atol=1e-3)
+    with pytest.raises(ValueError, match="one per recording"):
+        audio.speaker_cmvn(np.stack(words), ["a"])

@@ -95,3 +95,29 @@ def test_augment_transforms_every_training_batch_and_only_those():
     assert seen == [16] * 4 * 5
     assert history[-1]["accuracy"] > 0.9 and classifier.accuracy(model, -x, y) > 0.9
     assert history[-1]["val_accuracy"] < 0.5  # validation saw x itself: the learnt (flipped) rule fails there
+
+
+def test_fit_steps_the_scheduler_after_every_batch():
+    x, y = _data()
+    model = nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 / (1 + step))
+    classifier.fit(model, x, y, epochs=3, batch_size=16, optimizer=optimizer, scheduler=scheduler, progress=False)
+    assert scheduler.last_epoch == 3 * 4 and optimizer.param_groups[0]["lr"] == 1.0 / 13
+    with pytest.raises(ValueError, match="pass optimizer="):
+        classifier.fit(model, x, y, epochs=1, scheduler=scheduler, progress=False)
+
+
+def test_audio_train_classifier_cosine_warms_up_over_an_epoch_then_decays(monkeypatch):
+    from bigmodel_lib.models import audio_cnn
+    from bigmodel_lib.training.schedules import WarmupCosine
+
+    x, y = _data()  # 64 examples: 4 batches of 16 per epoch
+    seen = []
+    monkeypatch.setattr(audio_cnn, "fit", lambda *a, **kw: seen.append(kw) or classifier.fit(*a, **kw))
+    for cosine in (False, True):
+        audio_cnn.train_classifier(nn.Linear(4, 2), x, y, epochs=3, batch_size=16, lr=0.1, progress=False, cosine=cosine)
+    lrs = [kw["optimizer"].param_groups[0]["lr"] for kw in seen]  # after the last of 12 steps
+    assert seen[0]["scheduler"] is None and lrs[0] == 0.1
+    assert seen[1]["scheduler"].lr_lambdas[0] == WarmupCosine(warmup_steps=4, total_steps=12, min_ratio=0.01)
+    assert lrs[1] == pytest.approx(0.1 * 0.01)

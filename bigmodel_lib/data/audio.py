@@ -4,6 +4,7 @@
     feats = log_mel_spectrogram(wave, sr, n_mels=40)      # (n_mels, frames)
     X = fsdd_log_mels(bml.data.fsdd_recordings())         # (N, n_mels, frames) for the whole set
     X = utterance_cmvn(X)                                 # each recording's loudness and colouring removed
+    X = cepstral_smooth(X, keep=20)                       # the spectral envelope only, pitch harmonics gone
     fit(..., augment=warp_spectrograms)                   # a new speed and voice pitch for every batch
 
 The mel filterbank follows TensorFlow's `tf.signal.linear_to_mel_weight_matrix` exactly (HTK mel
@@ -142,21 +143,78 @@ def standardize(train: np.ndarray, *others: np.ndarray, axis: tuple[int, ...] = 
     return tuple((a - mean) / std for a in (train, *others))
 
 
-def utterance_cmvn(feats: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+def utterance_cmvn(feats: np.ndarray, eps: float = 1e-6, variance: bool = True) -> np.ndarray:
     """Per-recording mean and variance normalisation (CMVN) of log-mels (..., n_mels, frames).
 
     Each recording's mean and std per mel band are taken over its own frames, so its loudness and
     microphone colouring (a constant added to each band's log energy) cancel out — the main difference
     between two speakers' recordings of one digit. Frames of pure digital silence (the zeros added by
     `pad_or_trim`: log(eps) in every band) take no part in the statistics and come out as 0, the mean.
-    `eps` must be the one the log-mels were computed with.
+    `eps` must be the one the log-mels were computed with. `variance=False` subtracts the mean only.
     """
     feats = np.asarray(feats, dtype=np.float32)
     signal = (feats > np.float32(np.log(eps)) + 1e-3).any(axis=-2, keepdims=True)  # (..., 1, frames)
     count = np.maximum(signal.sum(axis=-1, keepdims=True), 1)  # (..., 1, 1)
     mean = np.where(signal, feats, 0.0).sum(axis=-1, keepdims=True) / count  # (..., n_mels, 1)
     var = np.where(signal, (feats - mean) ** 2, 0.0).sum(axis=-1, keepdims=True) / count
-    return np.where(signal, (feats - mean) / (np.sqrt(var) + 1e-5), 0.0).astype(np.float32)
+    scale = np.sqrt(var) + 1e-5 if variance else 1.0
+    return np.where(signal, (feats - mean) / scale, 0.0).astype(np.float32)
+
+
+def speaker_cmvn(feats: np.ndarray, speakers, eps: float = 1e-6) -> np.ndarray:
+    """CMVN per speaker: log-mels (N, n_mels, frames) normalised by the mean and std per mel band of all
+    the speech frames of the same speaker (`speakers`: N labels; no digit labels needed).
+
+    Like `utterance_cmvn` it removes a voice's and a microphone's colouring, but it keeps what sets one
+    word's average spectrum apart from another's (the hiss of "six", the vowel of "two"), which the
+    statistics of one short recording also take away. It needs several recordings of each voice, as a
+    recogniser that adapts to its user gets. Silence (see `utterance_cmvn`) comes out as 0.
+    """
+    feats = np.asarray(feats, dtype=np.float32)
+    speakers = np.asarray(speakers)
+    if len(speakers) != len(feats):
+        raise ValueError(f"{len(speakers)} speaker labels for {len(feats)} recordings: give one per recording.")
+    signal = (feats > np.float32(np.log(eps)) + 1e-3).any(axis=1, keepdims=True)  # (N, 1, frames)
+    out = np.zeros_like(feats)
+    for speaker in np.unique(speakers):
+        mine = speakers == speaker
+        frames = feats[mine].transpose(1, 0, 2)[:, signal[mine][:, 0]]  # (n_mels, speech frames of this voice)
+        if frames.shape[1] == 0:
+            continue
+        mean, std = frames.mean(axis=1)[:, None], frames.std(axis=1)[:, None] + 1e-5  # (n_mels, 1)
+        out[mine] = np.where(signal[mine], (feats[mine] - mean) / std, 0.0)
+    return out
+
+
+def dct_matrix(n: int) -> np.ndarray:
+    """Orthonormal DCT-II as an (n, n) matrix: `D @ x` along the mel axis gives the cepstrum, `D.T @ c` undoes it."""
+    k, i = np.arange(n)[:, None], np.arange(n)[None, :]
+    basis = np.cos(np.pi / n * (i + 0.5) * k) * np.sqrt(2.0 / n)
+    basis[0] /= np.sqrt(2.0)
+    return basis.astype(np.float32)
+
+
+def cepstra(feats: np.ndarray, n: int) -> np.ndarray:
+    """The first `n` cepstral coefficients of log-mels (..., n_mels, frames) → (..., n, frames): MFCCs.
+
+    A DCT-II over the mel axis turns each frame's log spectrum into slow (formants: which vowel, which
+    consonant) and fast (pitch harmonics, mostly the speaker) ripples; keeping the first `n` keeps the
+    former.
+    """
+    n_mels = feats.shape[-2]
+    if not 1 <= n <= n_mels:
+        raise ValueError(f"n={n} cepstral coefficients: choose 1 to n_mels={n_mels}.")
+    return np.einsum("km,...mt->...kt", dct_matrix(n_mels)[:n], np.asarray(feats, dtype=np.float32))
+
+
+def cepstral_smooth(feats: np.ndarray, keep: int) -> np.ndarray:
+    """Log-mels (..., n_mels, frames) with only their first `keep` cepstral coefficients, back on the mel axis.
+
+    The same information as `cepstra(feats, keep)` (liftering), but still a spectrogram: bands stay bands,
+    so mel-axis warping and band masks keep their meaning and the CNN its input shape.
+    """
+    basis = dct_matrix(feats.shape[-2])[:keep]  # (keep, n_mels)
+    return np.einsum("km,...kt->...mt", basis, cepstra(feats, keep)).astype(np.float32)
 
 
 def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
@@ -189,12 +247,15 @@ def warp_spectrograms(batch: torch.Tensor, generator: torch.Generator, freq: flo
 
 
 def mask_spectrograms(batch: torch.Tensor, generator: torch.Generator, max_bands: int = 6,
-                      max_frames: int = 12) -> torch.Tensor:
+                      max_frames: int = 12, count: int = 1) -> torch.Tensor:
     """SpecAugment-style masking of a batch (B, n_mels, frames): in each example one run of up to
     `max_bands` mel bands and one run of up to `max_frames` frames, at random places, are set to 0 (the
-    mean after normalisation), so the model cannot lean on any single band or moment."""
+    mean after normalisation), so the model cannot lean on any single band or moment. `count` > 1
+    repeats this (`count` runs of each, drawn independently, which may overlap)."""
     import torch
 
+    for _ in range(count - 1):
+        batch = mask_spectrograms(batch, generator, max_bands, max_frames)
     n, n_mels, frames = batch.shape
     band_width = torch.randint(0, max_bands + 1, (n, 1), generator=generator)
     band_start = (torch.rand(n, 1, generator=generator) * (n_mels - band_width + 1)).long()
@@ -204,3 +265,24 @@ def mask_spectrograms(batch: torch.Tensor, generator: torch.Generator, max_bands
     masked_bands = (bands >= band_start) & (bands < band_start + band_width)  # (B, n_mels)
     masked_steps = (steps >= frame_start) & (steps < frame_start + frame_width)  # (B, frames)
     return batch.masked_fill(masked_bands[:, :, None] | masked_steps[:, None, :], 0.0)
+
+
+def shift_spectrograms(batch: torch.Tensor, generator: torch.Generator, max_frames: int = 10) -> torch.Tensor:
+    """Move each example of a batch (B, n_mels, frames) later in time by 0 to `max_frames` frames, drawn
+    per example; what moves in at the start is 0 (silence after `utterance_cmvn`), what moves past the end
+    is dropped. FSDD's recordings all start at the word's onset: shifting teaches that the onset may be
+    anywhere."""
+    import torch
+
+    n, _, frames = batch.shape
+    shift = torch.randint(0, max_frames + 1, (n, 1), generator=generator)  # (B, 1)
+    source = torch.arange(frames)[None] - shift  # (B, frames): output frame t reads input frame t − shift
+    gathered = batch.gather(2, source.clamp(min=0)[:, None, :].expand_as(batch))
+    return gathered.masked_fill((source < 0)[:, None, :], 0.0)
+
+
+def noise_spectrograms(batch: torch.Tensor, generator: torch.Generator, std: float = 0.1) -> torch.Tensor:
+    """Add Gaussian noise of standard deviation `std` (in the standardised units of the input) to a batch."""
+    import torch
+
+    return batch + std * torch.randn(batch.shape, generator=generator, dtype=batch.dtype)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ..training.classifier import fit, predict  # noqa: F401 (predict: re-exported)
+from ..training.schedules import WarmupCosine
 
 BN_EPS = 1e-5  # torch's default; the Keras twin uses the same
 
@@ -66,10 +67,18 @@ class AudioCNN(nn.Module):
 
 def train_classifier(model: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, epochs: int = 10,
                      batch_size: int = 64, lr: float = 3e-3, device: torch.device | str = "cpu",
-                     seed: int = 0, progress: bool = True, augment=None) -> list[float]:
-    """AdamW (weight decay 1e-4) with the course's one loop (`training.classifier.fit`); the mean training
-    loss of each epoch. `augment(batch, generator)` makes a random variant of each batch (see `fit`)."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+                     seed: int = 0, progress: bool = True, augment=None, cosine: bool = False,
+                     weight_decay: float = 1e-4) -> list[float]:
+    """AdamW with the course's one loop (`training.classifier.fit`); the mean training loss of each epoch.
+    `augment(batch, generator)` makes a random variant of each batch (see `fit`). `cosine`: instead of a
+    constant `lr`, warm up over the first epoch and decay along a cosine to nearly 0 by the last step (the
+    last epochs then fine-tune at a small step rather than bounce around)."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = None
+    if cosine:
+        per_epoch = -(-len(x_train) // batch_size)
+        schedule = WarmupCosine(warmup_steps=per_epoch, total_steps=epochs * per_epoch, min_ratio=0.01)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     history = fit(model, x_train, y_train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, device=device,
-                  seed=seed, progress=progress, desc="epochs", augment=augment)
+                  seed=seed, progress=progress, desc="epochs", augment=augment, scheduler=scheduler)
     return [row["loss"] for row in history]

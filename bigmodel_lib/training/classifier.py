@@ -76,6 +76,7 @@ def fit(
     validation: tuple[torch.Tensor, torch.Tensor] | None = None,
     patience: int | None = None,
     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     progress: bool = True,
     desc: str = "torch epochs",
 ) -> list[dict]:
@@ -88,11 +89,14 @@ def fit(
     `"best": True`.
     `augment(batch, generator)`: a new random variant of each training batch (data augmentation), drawn
     from the loop's seeded generator so a run is reproducible; validation and test inputs are never augmented.
+    `scheduler`: a learning-rate schedule on `optimizer` (which must then be given), stepped after every batch.
     """
     from tqdm.auto import tqdm
 
     if patience is not None and validation is None:
         raise ValueError("patience (early stopping) needs validation=(x, labels) to watch.")
+    if scheduler is not None and optimizer is None:
+        raise ValueError("a scheduler needs the optimizer it schedules: pass optimizer= as well.")
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = optimizer or torch.optim.Adam(params, lr=learning_rate, eps=1e-7)
@@ -101,7 +105,8 @@ def fit(
     best_loss, best_state, best_row = float("inf"), None, None
     started = time.perf_counter()
     for epoch in tqdm(range(1, epochs + 1), desc=desc, disable=not progress):
-        row = {"epoch": epoch, **_train_one_epoch(model, x, labels, optimizer, batch_size, generator, device, augment)}
+        row = {"epoch": epoch, **_train_one_epoch(model, x, labels, optimizer, batch_size, generator, device, augment,
+                                                        scheduler)}
         row["seconds"] = time.perf_counter() - started
         if validation is not None:
             scores = evaluate(model, *validation)
@@ -148,7 +153,8 @@ def train_step(
     return loss.item(), logits.detach()
 
 
-def _train_one_epoch(model, x, labels, optimizer, batch_size, generator, device, augment=None) -> dict[str, float]:
+def _train_one_epoch(model, x, labels, optimizer, batch_size, generator, device, augment=None,
+                     scheduler=None) -> dict[str, float]:
     """One pass over (x, labels) in a shuffled order (each batch through `augment` if given): mean loss and
     accuracy of the batches as trained."""
     model.train()
@@ -158,7 +164,7 @@ def _train_one_epoch(model, x, labels, optimizer, batch_size, generator, device,
         batch = order[start : start + batch_size]
         yb = labels[batch].to(device)
         xb = x[batch] if augment is None else augment(x[batch], generator)
-        loss, logits = train_step(model, (xb.to(device),), yb, optimizer)
+        loss, logits = train_step(model, (xb.to(device),), yb, optimizer, scheduler=scheduler)
         total += loss * len(batch)
         correct += (labels_from_logits(logits) == yb).sum().item()
     return {"loss": total / len(x), "accuracy": correct / len(x)}
