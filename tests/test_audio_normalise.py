@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+import scipy.fft
 import torch
 
 from bigmodel_lib.data import audio
+from bigmodel_lib.numerics import check_matches
 
 FLOOR = np.float32(np.log(1e-6))  # log-mel of the zero padding
 
@@ -72,6 +74,10 @@ def test_masks_zero_one_run_of_bands_and_one_of_frames():
 def test_cepstra_are_an_orthonormal_dct_and_smoothing_keeps_the_envelope():
     d = audio.dct_matrix(40)
     np.testing.assert_allclose(d @ d.T, np.eye(40), atol=1e-5)  # orthonormal: all coefficients give x back
+    x = np.random.default_rng(0).normal(size=(40, 7)).astype(np.float32)
+    # each coefficient is a sum of 40 fp32 products (the basis itself rounded once more)
+    check_matches("dct_matrix vs scipy.fft.dct(norm='ortho')", d @ x, scipy.fft.dct(x.astype(np.float64), axis=0,
+                                                                                  norm="ortho"), terms=41)
     mels = np.arange(40, dtype=np.float32)
     envelope = np.cos(np.pi * (mels + 0.5) * 2 / 40)  # a slow ripple (cepstral coefficient 2): formant-like
     harmonics = 0.5 * np.cos(np.pi * (mels + 0.5) * 30 / 40)  # a fast one (coefficient 30): pitch harmonics
