@@ -29,6 +29,7 @@ def main(argv=None) -> None:
     parser.add_argument("--strategies", default=None, help="comma-separated; default: the chapter's for each task")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--lr", default=None, help="override the chapter's rates, e.g. full=2e-4,lora=5e-4")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
 
@@ -39,6 +40,7 @@ def main(argv=None) -> None:
 
     device = pick_device(args.device)
     plan = C.course_plan("full")
+    rates = {**plan.lr, **{k: float(v) for k, v in (pair.split("=") for pair in args.lr.split(","))}} if args.lr else plan.lr
     seeds = [int(s) for s in args.seeds.split(",")]
     encoder, tokenizer = C.load_encoder("hf")
     summary, runs = [], []
@@ -50,7 +52,7 @@ def main(argv=None) -> None:
         for strategy in strategies:
             for seed in seeds:
                 start = time.perf_counter()
-                r = C.run_strategy(strategy, encoder, tokens, labels, steps=plan.steps[task], lr=plan.lr[strategy],
+                r = C.run_strategy(strategy, encoder, tokens, labels, steps=plan.steps[task], lr=rates[strategy],
                                    device=device, seed=seed, progress=False)
                 runs.append({"task": task, "strategy": strategy, "seed": seed,
                              "val": M.accuracy(labels["val"], r.val_logits.argmax(1)),
@@ -66,7 +68,7 @@ def main(argv=None) -> None:
                             "val_mean": statistics.mean(vals), "test_mean": statistics.mean(tests),
                             "test_sd": statistics.stdev(tests) if len(tests) > 1 else 0.0,
                             "test_min": min(tests), "test_max": max(tests), "test_size": len(labels["test"]),
-                            "steps": plan.steps[task], "seconds_per_run": statistics.mean(r["seconds"] for r in rows)})
+                            "steps": plan.steps[task], "lr": rates[strategy], "seconds_per_run": statistics.mean(r["seconds"] for r in rows)})
     print(f"\nchapter 08's budget on {device}; seeds {seeds}; choice = best mean validation accuracy per task")
     print(f"{'task':10s} {'strategy':8s} {'val mean':>9s} {'test mean':>10s} {'± sd':>7s} {'min-max':>15s} {'s/run':>6s}")
     for row in summary:
