@@ -25,21 +25,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 def setup(device_name: str | None, block_size: int, n_layer: int, n_head: int, n_embd: int):
     """(device, make_model, make_data): the GPT on Tiny Shakespeare's characters, same weights every call."""
+    import copy
     from dataclasses import replace
 
     import torch
 
     from bigmodel_lib import pick_device
-    from bigmodel_lib.data import load_tiny_shakespeare
     from bigmodel_lib.models.gpt import GPT
-    from bigmodel_lib.tokenizers.char import CharTokenizer
-    from bigmodel_lib.training.batches import TokenWindows, split_tokens
-    from bigmodel_lib.training.course_gpt import recipe_config
+    from bigmodel_lib.training.course_gpt import recipe_config, shakespeare_windows
 
     device = pick_device(device_name)
-    text = load_tiny_shakespeare()
-    tokenizer = CharTokenizer.train(text)
-    train, val = split_tokens(torch.tensor(tokenizer.encode(text)))
+    tokenizer, windows = shakespeare_windows(device, seed=0, block_size=block_size)  # read once, copied per call
     config = replace(recipe_config(tokenizer.vocab_size), block_size=block_size, n_layer=n_layer, n_head=n_head,
                      n_embd=n_embd)  # nanoGPT's CPU recipe, resized
 
@@ -48,7 +44,7 @@ def setup(device_name: str | None, block_size: int, n_layer: int, n_head: int, n
         return GPT(config)
 
     def make_data():
-        return TokenWindows(train, val, block_size, seed=0, device=device)
+        return copy.deepcopy(windows)  # untouched: the same batches every call
 
     return device, make_model, make_data
 

@@ -143,6 +143,12 @@ def standardize(train: np.ndarray, *others: np.ndarray, axis: tuple[int, ...] = 
     return tuple((a - mean) / std for a in (train, *others))
 
 
+def _speech_frames(feats: np.ndarray, eps: float) -> np.ndarray:
+    """(..., 1, frames): True where a frame of log-mels (..., n_mels, frames) is not pure digital silence
+    (log(eps) in every band, the zeros `pad_or_trim` adds)."""
+    return (feats > np.float32(np.log(eps)) + 1e-3).any(axis=-2, keepdims=True)
+
+
 def utterance_cmvn(feats: np.ndarray, eps: float = 1e-6, variance: bool = True) -> np.ndarray:
     """Per-recording mean and variance normalisation (CMVN) of log-mels (..., n_mels, frames).
 
@@ -153,7 +159,7 @@ def utterance_cmvn(feats: np.ndarray, eps: float = 1e-6, variance: bool = True) 
     `eps` must be the one the log-mels were computed with. `variance=False` subtracts the mean only.
     """
     feats = np.asarray(feats, dtype=np.float32)
-    signal = (feats > np.float32(np.log(eps)) + 1e-3).any(axis=-2, keepdims=True)  # (..., 1, frames)
+    signal = _speech_frames(feats, eps)  # (..., 1, frames)
     count = np.maximum(signal.sum(axis=-1, keepdims=True), 1)  # (..., 1, 1)
     mean = np.where(signal, feats, 0.0).sum(axis=-1, keepdims=True) / count  # (..., n_mels, 1)
     var = np.where(signal, (feats - mean) ** 2, 0.0).sum(axis=-1, keepdims=True) / count
@@ -174,7 +180,7 @@ def speaker_cmvn(feats: np.ndarray, speakers, eps: float = 1e-6) -> np.ndarray:
     speakers = np.asarray(speakers)
     if len(speakers) != len(feats):
         raise ValueError(f"{len(speakers)} speaker labels for {len(feats)} recordings: give one per recording.")
-    signal = (feats > np.float32(np.log(eps)) + 1e-3).any(axis=1, keepdims=True)  # (N, 1, frames)
+    signal = _speech_frames(feats, eps)  # (N, 1, frames)
     out = np.zeros_like(feats)
     for speaker in np.unique(speakers):
         mine = speakers == speaker
