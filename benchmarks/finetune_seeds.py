@@ -30,6 +30,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--device", default=None)
     parser.add_argument("--lr", default=None, help="override the chapter's rates, e.g. full=2e-4,lora=5e-4")
+    parser.add_argument("--steps", default=None, help="override the chapter's steps per task, e.g. sms_spam=681")
+    parser.add_argument("--max-len", default=None, help="override the chapter's token limit per task, e.g. sms_spam=128")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
 
@@ -40,19 +42,21 @@ def main(argv=None) -> None:
 
     device = pick_device(args.device)
     plan = C.course_plan("full")
-    rates = {**plan.lr, **{k: float(v) for k, v in (pair.split("=") for pair in args.lr.split(","))}} if args.lr else plan.lr
+    rates = {**plan.lr, **_overrides(args.lr, float)}
+    steps = {**plan.steps, **_overrides(args.steps, int)}
+    max_len = {**plan.max_len, **_overrides(args.max_len, int)}
     seeds = [int(s) for s in args.seeds.split(",")]
     encoder, tokenizer = C.load_encoder("hf")
     summary, runs = [], []
     for task in args.tasks.split(","):
         splits = {"sms_spam": sms_splits, "sentiment": sentiment_splits}[task](0)
-        tokens = {k: tokenizer(getattr(splits, k).text, plan.max_len[task]) for k in ("train", "val", "test")}
+        tokens = {k: tokenizer(getattr(splits, k).text, max_len[task]) for k in ("train", "val", "test")}
         labels = {k: getattr(splits, k).label.to_numpy() for k in ("train", "val", "test")}
         strategies = args.strategies.split(",") if args.strategies else [s for s in plan.strategies[task] if s != "peft"]
         for strategy in strategies:
             for seed in seeds:
                 start = time.perf_counter()
-                r = C.run_strategy(strategy, encoder, tokens, labels, steps=plan.steps[task], lr=rates[strategy],
+                r = C.run_strategy(strategy, encoder, tokens, labels, steps=steps[task], lr=rates[strategy],
                                    device=device, seed=seed, progress=False)
                 runs.append({"task": task, "strategy": strategy, "seed": seed,
                              "val": M.accuracy(labels["val"], r.val_logits.argmax(1)),
@@ -68,7 +72,7 @@ def main(argv=None) -> None:
                             "val_mean": statistics.mean(vals), "test_mean": statistics.mean(tests),
                             "test_sd": statistics.stdev(tests) if len(tests) > 1 else 0.0,
                             "test_min": min(tests), "test_max": max(tests), "test_size": len(labels["test"]),
-                            "steps": plan.steps[task], "lr": rates[strategy], "seconds_per_run": statistics.mean(r["seconds"] for r in rows)})
+                            "steps": steps[task], "max_len": max_len[task], "lr": rates[strategy], "seconds_per_run": statistics.mean(r["seconds"] for r in rows)})
     print(f"\nchapter 08's budget on {device}; seeds {seeds}; choice = best mean validation accuracy per task")
     print(f"{'task':10s} {'strategy':8s} {'val mean':>9s} {'test mean':>10s} {'± sd':>7s} {'min-max':>15s} {'s/run':>6s}")
     for row in summary:
@@ -79,6 +83,13 @@ def main(argv=None) -> None:
         Path(args.json).write_text(json.dumps({"device": str(device), "seeds": seeds, "summary": summary, "runs": runs},
                                               indent=2), encoding="utf-8")
 
+
+def _overrides(text: str | None, kind) -> dict:
+    """Parse "name=value,name=value" into {name: kind(value)}; no text gives {}."""
+    pairs = [pair.split("=") for pair in text.split(",")] if text else []
+    if any(len(pair) != 2 for pair in pairs):
+        raise SystemExit(f"--lr, --steps and --max-len take name=value pairs separated by commas, e.g. full=2e-4; got {text!r}.")
+    return {name: kind(value) for name, value in pairs}
 
 if __name__ == "__main__":
     main()

@@ -27,10 +27,10 @@ def test_splits_are_deduplicated_disjoint_stratified_and_fixed():
     assert abs(sms.train.label.mean() - sms.test.label.mean()) < 0.005
 
 
-def test_course_plan_trains_sms_two_epochs_and_covers_every_strategy():
+def test_course_plan_trains_sms_three_epochs_and_covers_every_strategy():
     full, smoke = C.course_plan("full"), C.course_plan("smoke")
     per_epoch = -(-len(C.sms_splits().train) // 16)  # batches of 16
-    assert full.steps["sms_spam"] == 2 * per_epoch
+    assert full.steps["sms_spam"] == 3 * per_epoch
     assert full.limit is None and smoke.limit and max(smoke.steps.values()) <= 2
     for plan in (full, smoke):
         for task, strategies in plan.strategies.items():
