@@ -72,7 +72,8 @@ def main(argv=None) -> None:
                             "val_mean": statistics.mean(vals), "test_mean": statistics.mean(tests),
                             "test_sd": statistics.stdev(tests) if len(tests) > 1 else 0.0,
                             "test_min": min(tests), "test_max": max(tests), "test_size": len(labels["test"]),
-                            "steps": steps[task], "max_len": max_len[task], "lr": rates[strategy], "seconds_per_run": statistics.mean(r["seconds"] for r in rows)})
+                            "steps": steps[task], "max_len": max_len[task], "lr": rates[strategy],
+                            "seconds_per_run": statistics.mean(r["seconds"] for r in rows)})
     print(f"\nchapter 08's budget on {device}; seeds {seeds}; choice = best mean validation accuracy per task")
     print(f"{'task':10s} {'strategy':8s} {'val mean':>9s} {'test mean':>10s} {'± sd':>7s} {'min-max':>15s} {'s/run':>6s}")
     for row in summary:
@@ -88,8 +89,10 @@ def _overrides(text: str | None, kind) -> dict:
     """Parse "name=value,name=value" into {name: kind(value)}; no text gives {}."""
     pairs = [pair.split("=") for pair in text.split(",")] if text else []
     if any(len(pair) != 2 for pair in pairs):
-        raise SystemExit(f"--lr, --steps and --max-len take name=value pairs separated by commas, e.g. full=2e-4; got {text!r}.")
+        raise SystemExit(f"--lr, --steps and --max-len take name=value pairs separated by commas, "
+                         f"e.g. full=2e-4; got {text!r}.")
     return {name: kind(value) for name, value in pairs}
+
 
 if __name__ == "__main__":
     main()
